@@ -1,0 +1,204 @@
+"""The native engine: ``evaluate`` one history, ``evaluate_many`` a stream of them.
+
+Pure: no I/O, no clock, no globals. Each rule kind yields episodes; here they get
+their sign-off standing, tier, responsible units, message and clause.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, overload
+
+from .dates import parse_iso_date
+from .errors import CalendarError, HistoryError, LifecycleRulesError
+from .facts import Facts
+from .kinds import Episode, registry
+from .kinds.deadline import MissingInvestment
+from .models import LEVEL_RANK, Event, History, Result, Warning, parse_history
+from .pack import Pack, assigned, matches
+from .signoff import Standing, standing
+
+_KINDS = registry()
+
+
+def _as_date(value: dt.date | str) -> dt.date:
+    try:
+        return parse_iso_date(value)
+    except ValueError as exc:
+        raise LifecycleRulesError(f"as_of: {exc}") from None
+
+
+@dataclass
+class _Found:
+    rule_index: int
+    key: str
+    episode: Episode
+    standing: Standing
+
+
+def evaluate(
+    pack: Pack,
+    history: History | Mapping[str, Any] | str | bytes,
+    as_of: dt.date | str,
+) -> Result:
+    """The warnings of one project that stand on ``as_of`` (a date in Asia/Shanghai)."""
+    day = _as_date(as_of)
+    hist = parse_history(history)
+    project = hist.project
+    pid = project.id
+    notices: list[str] = []
+    if not matches(pack.spec.scope, project):
+        clause = f" ({pack.spec.scope_clause})" if pack.spec.scope_clause else ""
+        return Result(project_id=pid, as_of=day, pack=pack.label,
+                      notices=(f"project is outside the pack's scope{clause}; no rule applies",))
+    facts = Facts.build(pack, hist, day)
+    answers: dict[str, list[Event]] = {}
+    for _, e in facts.events:
+        if e.type in ("disposition", "extension"):
+            assert e.warning is not None
+            answers.setdefault(e.warning, []).append(e)
+    found: list[_Found] = []
+    for index, rule in enumerate(pack.rules):
+        if not matches(rule.when, project):
+            continue
+        try:
+            episodes = _KINDS[rule.kind](rule, facts)
+        except MissingInvestment:
+            notices.append(f"rule {rule.id}: the limit depends on investment_wan, which the "
+                           "project does not give; rule not evaluated")
+            continue
+        except CalendarError as exc:
+            raise CalendarError(f"project {pid!r}, rule {rule.id}: {exc}") from None
+        for ep in episodes:
+            if rule.when is not None and rule.when.stages is not None and \
+                    ep.stage not in rule.when.stages:
+                continue
+            key = f"{pid}/{rule.id}/{ep.subject}"
+            if ep.keyed_by_anchor:
+                key += f"@{ep.anchor.isoformat()}"
+            st = standing(
+                ep.levels, cleared=ep.cleared, exit_date=facts.exit_date,
+                answers=answers.pop(key, []), signoff=pack.spec.signoff, as_of=day,
+                notices=notices, key=key,
+            )
+            if st is not None:
+                found.append(_Found(index, key, ep, st))
+    for key, evs in sorted(answers.items()):
+        for e in evs:
+            notices.append(f"{e.type} of {e.date.isoformat()} refers to warning {key!r}, which "
+                           "this project does not have; ignored")
+    tiers = _tiers(pack, found)
+    warnings = [_warning(pack, hist, f, tiers.get(f.key)) for f in found]
+    warnings.sort(key=lambda w: (pack.rule_order[w.rule], w.subject, w.key))
+    return Result(project_id=pid, as_of=day, pack=pack.label, warnings=tuple(warnings),
+                  notices=tuple(notices))
+
+
+def _tiers(pack: Pack, found: list[_Found]) -> dict[str, int]:
+    """Tier from the count of the project's warnings that reached the ladder's level
+    (建德 三(五): 1st red -> tier 1, 2nd -> tier 2, 3rd -> tier 3), counted in the order
+    they reached it, closed ones included. A warning below that level takes the tier the
+    project stood at when it reached its current level (at least 1)."""
+    ladder = pack.spec.ladder
+    if ladder is None:
+        return {}
+    counted = ladder.counts
+    reached = sorted(
+        (f.standing.first_reached[counted], f.key) for f in found
+        if counted in f.standing.first_reached
+    )
+    ordinal = {key: n for n, (_, key) in enumerate(reached, start=1)}
+    out: dict[str, int] = {}
+    for f in found:
+        if f.key in ordinal and LEVEL_RANK[f.standing.level] >= LEVEL_RANK[counted]:
+            n = ordinal[f.key]
+        else:
+            n = sum(1 for d, _ in reached if d <= f.standing.since)
+        out[f.key] = max(1, min(ladder.max_tier, n))
+    return out
+
+
+def _warning(pack: Pack, hist: History, f: _Found, tier: int | None) -> Warning:
+    rule = pack.rules[f.rule_index]
+    project = hist.project
+    ep, st = f.episode, f.standing
+    units: list[str] = []
+    if pack.spec.ladder is not None and tier is not None:
+        for route in pack.spec.ladder.routes:
+            if matches(route.when, project, ep.stage):
+                units += route.tiers[tier]
+                break
+    units += assigned(pack.spec.project_unit, project, ep.stage)
+    if ep.stage is not None:
+        stage_spec = pack.spec.stages[pack.stage_order[ep.stage]]
+        units += assigned(stage_spec.responsible, project, ep.stage)
+    if ep.step is not None:
+        step_spec = next(s for s in pack.spec.steps if s.name == ep.step)
+        units += assigned(step_spec.responsible, project, ep.stage)
+    level_def = pack.spec.levels[st.level]
+    fields = {
+        "project_id": project.id,
+        "project_name": project.name or project.id,
+        "region": project.region,
+        "subject": ep.subject,
+        "level_name": level_def.name,
+        "action": level_def.action,
+        "since": st.since.isoformat(),
+        "due": ep.due.isoformat() if ep.due else "",
+        "anchor": ep.anchor.isoformat(),
+        "stage": ep.stage or "",
+        "limit": str(ep.info.get("limit", "")),
+        "count": str(ep.info.get("count", "")),
+        "title": rule.title,
+    }
+    return Warning(
+        project_id=project.id,
+        key=f.key,
+        rule=rule.id,
+        subject=ep.subject,
+        level=st.level,
+        since=st.since,
+        due=ep.due,
+        tier=tier,
+        status=st.status,
+        responsible=tuple(dict.fromkeys(units)),
+        clause=rule.clause,
+        message=rule.message.format_map(fields),
+        level_name=level_def.name,
+        action=level_def.action,
+        stage=ep.stage,
+        closed_on=st.closed_on,
+        pushes=st.pushes,
+    )
+
+
+@overload
+def evaluate_many(pack: Pack, histories: Iterable[Any], as_of: dt.date | str, *,
+                  on_error: Literal["raise"] = "raise") -> Iterator[Result]: ...
+@overload
+def evaluate_many(pack: Pack, histories: Iterable[Any], as_of: dt.date | str, *,
+                  on_error: Literal["return"]) -> Iterator[Result | LifecycleRulesError]: ...
+def evaluate_many(
+    pack: Pack,
+    histories: Iterable[Any],
+    as_of: dt.date | str,
+    *,
+    on_error: Literal["raise", "return"] = "raise",
+) -> Iterator[Result] | Iterator[Result | LifecycleRulesError]:
+    """Stream one Result per history, in input order. With ``on_error="return"`` a bad
+    history yields its error (a HistoryError or CalendarError) in its place, and the
+    stream goes on."""
+    day = _as_date(as_of)
+
+    def gen() -> Iterator[Any]:
+        for h in histories:
+            try:
+                yield evaluate(pack, h, day)
+            except (HistoryError, CalendarError) as exc:
+                if on_error == "raise":
+                    raise
+                yield exc
+
+    return gen()

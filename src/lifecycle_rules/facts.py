@@ -1,0 +1,168 @@
+"""What a history says on a day: steps done, the stage timeline, reports, exit.
+
+Built once per project and evaluation date; every rule kind reads from it. Events
+after ``as_of`` are not seen. Event order in the input does not matter: events are
+sorted by a key of their content.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .errors import HistoryError
+from .models import Event, History
+
+if TYPE_CHECKING:
+    from .pack import Pack
+    from .packspec import Anchor, Target
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of time in one stage: [start, end) (end None: still in it on as_of)."""
+
+    stage: str
+    start: dt.date
+    end: dt.date | None
+
+
+def _event_key(pair: tuple[int, Event]) -> tuple[object, ...]:
+    e = pair[1]
+    return (e.date, e.type, e.step or "", e.period or "", e.warning or "", e.action or "",
+            e.planned_wan or 0.0, e.actual_wan or 0.0, e.compliant is False,
+            e.until or dt.date.min)
+
+
+@dataclass
+class Facts:
+    history: History
+    as_of: dt.date
+    pack: Pack
+    events: list[tuple[int, Event]] = field(default_factory=list)
+    completed: dict[str, dt.date] = field(default_factory=dict)
+    started: dict[str, dt.date] = field(default_factory=dict)
+    spans: list[Span] = field(default_factory=list)
+    exit_date: dt.date | None = None
+    first_date: dt.date | None = None
+
+    @classmethod
+    def build(cls, pack: Pack, history: History, as_of: dt.date) -> Facts:
+        f = cls(history=history, as_of=as_of, pack=pack)
+        pid = history.project.id
+        seen: list[tuple[int, Event]] = []
+        for i, e in enumerate(history.events):
+            if e.type not in pack.event_types:
+                raise HistoryError(
+                    f"unknown event type {e.type!r} for pack {pack.id}; known: "
+                    f"{', '.join(sorted(pack.event_types))}",
+                    project_id=pid, event_index=i, field="type",
+                )
+            if e.step is not None and e.step not in pack.step_of:
+                raise HistoryError(
+                    f"unknown step {e.step!r} for pack {pack.id} (its steps, aliases and the "
+                    f"milestone words are accepted)", project_id=pid, event_index=i, field="step",
+                )
+            if e.date <= as_of:
+                seen.append((i, e))
+        seen.sort(key=_event_key)
+        f.events = seen
+        for _, e in seen:
+            if f.first_date is None:
+                f.first_date = e.date
+            if e.type == "step_completed" and e.step is not None:
+                step = pack.step_of[e.step]
+                f.completed.setdefault(step, e.date)
+                f.started.setdefault(step, e.date)
+            elif e.type == "step_started" and e.step is not None:
+                f.started.setdefault(pack.step_of[e.step], e.date)
+            elif e.type == "project_exited" and f.exit_date is None:
+                f.exit_date = e.date
+        # A step completed implies it was started, even if a start came later in the data.
+        for step, d in f.completed.items():
+            if f.started[step] > d:
+                f.started[step] = d
+        f.spans = f._stage_spans()
+        return f
+
+    # -- stages -------------------------------------------------------------------------
+    def stage_entry(self, stage: str) -> dt.date | None:
+        spec = self.pack.spec.stages[self.pack.stage_order[stage]]
+        dates = [self.completed[s] for s in map(self.pack.step_of.get, spec.entered_by.completed)
+                 if s in self.completed]
+        dates += [self.started[s] for s in map(self.pack.step_of.get, spec.entered_by.started)
+                  if s in self.started]
+        return min(dates) if dates else None
+
+    def _stage_spans(self) -> list[Span]:
+        entries = sorted(
+            (d, self.pack.stage_order[s.name], s.name)
+            for s in self.pack.spec.stages
+            if (d := self.stage_entry(s.name)) is not None
+        )
+        spans: list[Span] = []
+        initial = self.pack.spec.initial_stage
+        current: str | None = None
+        rank = -1
+        start: dt.date | None = None
+        if initial is not None and self.first_date is not None:
+            first_entry = entries[0][0] if entries else None
+            if first_entry is None or self.first_date < first_entry:
+                current, rank, start = initial, self.pack.stage_order[initial], self.first_date
+        for d, order, name in entries:
+            if order <= rank:
+                continue  # entering an earlier stage late does not move the project back
+            if current is not None and start is not None and d > start:
+                spans.append(Span(current, start, d))
+            current, rank, start = name, order, d
+        if current is not None and start is not None:
+            spans.append(Span(current, start, None))
+        return spans
+
+    def stage_at(self, day: dt.date) -> str | None:
+        found: str | None = None
+        for span in self.spans:
+            if span.start <= day:
+                found = span.stage
+            else:
+                break
+        return found
+
+    # -- steps ----------------------------------------------------------------------------
+    def done_on(self, step_name: str) -> dt.date | None:
+        """When a step was completed, or passed: a later stage entered implies the step that
+        enters an earlier stage is behind the project."""
+        step = self.pack.step_of[step_name]
+        best = self.completed.get(step)
+        for order, st in enumerate(self.pack.spec.stages):
+            if step in (self.pack.step_of[s] for s in st.entered_by.completed):
+                for later in self.pack.spec.stages[order + 1:]:
+                    d = self.stage_entry(later.name)
+                    if d is not None and (best is None or d < best):
+                        best = d
+        return best
+
+    def anchor_date(self, anchor: Anchor) -> dt.date | None:
+        if anchor.step_completed is not None:
+            return self.completed.get(self.pack.step_of[anchor.step_completed])
+        if anchor.step_started is not None:
+            return self.started.get(self.pack.step_of[anchor.step_started])
+        if anchor.stage_entered is not None:
+            return self.stage_entry(anchor.stage_entered)
+        plan = self.history.plan
+        return {"start": plan.start, "completion": plan.completion,
+                "production": plan.production}[anchor.plan or "start"]
+
+    def target_date(self, target: Target) -> dt.date | None:
+        if target.step_completed is not None:
+            return self.done_on(target.step_completed)
+        assert target.step_started is not None
+        step = self.pack.step_of[target.step_started]
+        started = self.started.get(step)
+        done = self.done_on(target.step_started)
+        dates = [d for d in (started, done) if d is not None]
+        return min(dates) if dates else None
+
+    def of_type(self, event_type: str) -> list[tuple[int, Event]]:
+        return [(i, e) for i, e in self.events if e.type == event_type]

@@ -1,0 +1,89 @@
+"""期限 (deadline): from an anchor (a step done, a stage entered, a plan date) to a limit.
+
+The red limit may depend on the investment band (建德 五.2: 开工 -> 竣工 18/24/36 months);
+an earlier level may sit a fraction of the limit before it (建德 三(三): orange 1/6 before
+red) or at its own duration. The clock stops when the target step is done.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from ..dates import add_months, reached_on
+from ..models import LEVEL_RANK
+from ..packspec import DeadlineRule
+from . import Episode
+
+if TYPE_CHECKING:
+    from ..facts import Facts
+    from ..pack import Threshold
+    from ..packspec import Rule
+
+
+class MissingInvestment(Exception):
+    """The rule's limit depends on investment_wan and the project gives none."""
+
+
+def episodes(rule: Rule, facts: Facts) -> list[Episode]:
+    assert isinstance(rule, DeadlineRule)
+    from ..pack import deadline_limits, deadline_thresholds
+
+    anchor = facts.anchor_date(rule.anchor)
+    if anchor is None or anchor > facts.as_of:
+        return []
+    cleared = facts.target_date(rule.target)
+    if cleared is not None and cleared <= anchor:
+        return []
+    pack = facts.pack
+    limits = deadline_limits(pack, rule)
+    if limits[0][0] is None and len(limits) == 1:
+        limit = limits[0][1]
+    else:
+        inv = facts.history.project.investment_wan
+        if inv is None:
+            raise MissingInvestment(rule.id)
+        limit = next(th for below, th in limits if below is None or inv < below)
+    thresholds = deadline_thresholds(pack, rule, limit)
+    cal = pack.calendar
+    levels = sorted(
+        ((lv, reached_on(anchor, th.unit, th.value, cal)) for lv, th in thresholds.items()),
+        key=lambda p: (p[1], LEVEL_RANK[p[0]]),
+    )
+    target = rule.target.step_completed or rule.target.step_started
+    assert target is not None
+    step = pack.step_of[target]
+    return [
+        Episode(
+            subject=rule.subject or step,
+            anchor=anchor,
+            levels=tuple(levels),
+            due=_due(anchor, limit, cal),
+            cleared=cleared,
+            stage=facts.stage_at(anchor),
+            step=step,
+            info={"limit": _describe(limit)},
+        )
+    ]
+
+
+def _due(anchor: dt.date, limit: Threshold, cal: object) -> dt.date:
+    """The last day within the limit."""
+    from ..dates import WorkCalendar
+
+    assert isinstance(cal, WorkCalendar)
+    v = limit.value
+    if v.denominator == 1 and v > 0:
+        n = v.numerator
+        if limit.unit == "days":
+            return anchor + dt.timedelta(days=n)
+        if limit.unit == "working_days":
+            return cal.nth_workday_after(anchor, n)
+        return add_months(anchor, n)
+    return reached_on(anchor, limit.unit, v, cal) - dt.timedelta(days=1)
+
+
+def _describe(limit: Threshold) -> str:
+    unit = {"days": "天", "working_days": "个工作日", "months": "个月"}[limit.unit]
+    v = limit.value
+    return f"{v.numerator if v.denominator == 1 else float(v):g}{unit}"

@@ -1,0 +1,276 @@
+"""Frozen value objects: a project's history (input, SPEC §3) and the warnings that
+stand on a day (output, SPEC §4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .dates import iso_week_of, month_of
+from .errors import HistoryError
+
+Sector = Literal[
+    "industrial",
+    "commercial_residential",
+    "government",
+    "energy",
+    "infrastructure",
+    "livelihood",
+    "other",
+]
+Level = Literal["yellow", "orange", "red"]
+LEVELS: tuple[Level, ...] = ("yellow", "orange", "red")
+LEVEL_RANK: dict[str, int] = {"yellow": 1, "orange": 2, "red": 3}
+Status = Literal["open", "in_progress", "closed", "closure_overdue"]
+Action = Literal["no_action_needed", "in_progress", "completed", "project_exited"]
+
+# Event types every pack understands; packs may declare more.
+CORE_EVENT_TYPES: frozenset[str] = frozenset(
+    {
+        "step_started",
+        "step_completed",
+        "progress",
+        "monthly_report",
+        "weekly_report",
+        "disposition",
+        "extension",
+        "project_exited",
+    }
+)
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Project(BaseModel):
+    """项目: who the project is. ``attributes`` holds pack-specific facts (e.g. 技术改造)."""
+
+    model_config = _FROZEN
+
+    id: str = Field(min_length=1, max_length=200)
+    name: str = Field(default="", max_length=1000)
+    sector: Sector = "other"
+    in_development_zone: bool = False
+    investment_wan: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    region: str = Field(default="", max_length=200)
+    attributes: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+
+class Plan(BaseModel):
+    """计划: the schedule's dates."""
+
+    model_config = _FROZEN
+
+    start: dt.date | None = None
+    completion: dt.date | None = None
+    production: dt.date | None = None
+
+
+class Event(BaseModel):
+    """One dated event of a project's history."""
+
+    model_config = _FROZEN
+
+    date: dt.date
+    type: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
+    step: str | None = Field(default=None, min_length=1, max_length=100)
+    period: str | None = Field(default=None, max_length=16)
+    planned_wan: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    actual_wan: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    compliant: bool | None = None
+    warning: str | None = Field(default=None, min_length=1, max_length=500)
+    action: Action | None = None
+    until: dt.date | None = None
+    note: str | None = Field(default=None, max_length=2000)
+    source: str | None = Field(default=None, max_length=500)
+
+    @field_validator("date", "until", mode="before")
+    @classmethod
+    def _no_datetime(cls, value: Any) -> Any:
+        # A timestamp would silently carry a time zone; dates only (Asia/Shanghai days).
+        if isinstance(value, str) and len(value) > 10 and value[10:11] in ("T", " "):
+            raise ValueError("expected a date like 2024-07-02, not a timestamp")
+        return value
+
+    @model_validator(mode="after")
+    def _fields_of_type(self) -> Event:
+        t = self.type
+        if t in ("step_started", "step_completed") and self.step is None:
+            raise _missing("step", t)
+        if t == "monthly_report":
+            if self.period is None:
+                raise _missing("period", t)
+            try:
+                month_of(self.period)
+            except ValueError as exc:
+                raise _field_error("period", str(exc)) from None
+            if self.compliant is not False:
+                for name in ("planned_wan", "actual_wan"):
+                    if getattr(self, name) is None:
+                        raise _missing(name, t)
+        if t == "weekly_report":
+            if self.period is None:
+                raise _missing("period", t)
+            try:
+                iso_week_of(self.period)
+            except ValueError as exc:
+                raise _field_error("period", str(exc)) from None
+        if t == "disposition":
+            if self.warning is None:
+                raise _missing("warning", t)
+            if self.action is None:
+                raise _missing("action", t)
+        if t == "extension":
+            if self.warning is None:
+                raise _missing("warning", t)
+            if self.until is None:
+                raise _missing("until", t)
+        return self
+
+
+class _FieldProblem(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _missing(field: str, event_type: str) -> _FieldProblem:
+    return _FieldProblem(field, f"a {event_type} event needs {field!r}")
+
+
+def _field_error(field: str, message: str) -> _FieldProblem:
+    return _FieldProblem(field, message)
+
+
+class History(BaseModel):
+    """A project's attributes, plan and dated events (SPEC §3)."""
+
+    model_config = _FROZEN
+
+    project: Project
+    plan: Plan = Field(default_factory=Plan)
+    events: tuple[Event, ...] = ()
+
+
+def parse_history(data: History | Mapping[str, Any] | str | bytes) -> History:
+    """A History from a model, a dict or JSON text; errors name project, event and field."""
+    if isinstance(data, History):
+        return data
+    try:
+        if isinstance(data, str | bytes):
+            return History.model_validate_json(data)
+        return History.model_validate(data)
+    except ValidationError as exc:
+        raise _history_error(data, exc) from None
+
+
+def _project_id_of(data: object) -> str | None:
+    if isinstance(data, Mapping):
+        project = data.get("project")
+        if isinstance(project, Mapping):
+            pid = project.get("id")
+            return None if pid is None else str(pid)
+    return None
+
+
+def _history_error(data: object, exc: ValidationError) -> HistoryError:
+    err = exc.errors(include_url=False)[0]
+    loc = tuple(err["loc"])
+    event_index: int | None = None
+    field: str | None = None
+    if loc[:1] == ("events",) and len(loc) >= 2 and isinstance(loc[1], int):
+        event_index = loc[1]
+        field = ".".join(str(p) for p in loc[2:]) or None
+    else:
+        field = ".".join(str(p) for p in loc) or None
+    message = str(err.get("msg", "invalid"))
+    ctx = err.get("ctx") or {}
+    problem = ctx.get("error") if isinstance(ctx, dict) else None
+    if isinstance(problem, _FieldProblem):
+        field = problem.field
+        message = str(problem)
+    else:
+        message = message.removeprefix("Value error, ")
+        if "input" in err and err["type"] != "missing" and field:
+            shown = repr(err["input"])
+            if len(shown) > 80:
+                shown = shown[:77] + "..."
+            message = f"{message} (got {shown})"
+    more = exc.error_count() - 1
+    if more:
+        message += f" (and {more} more problem{'s' if more > 1 else ''})"
+    pid = _project_id_of(data)
+    return HistoryError(message, project_id=pid, event_index=event_index, field=field)
+
+
+class Warning(BaseModel):  # noqa: A001 - the policy's own word; never shadows builtins at import
+    """预警: one rule firing on one subject of one project, as it stands on ``as_of``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    project_id: str
+    key: str
+    rule: str
+    subject: str
+    level: Level
+    since: dt.date
+    due: dt.date | None
+    tier: int | None
+    status: Status
+    responsible: tuple[str, ...]
+    clause: str
+    message: str
+    level_name: str = ""
+    action: str = ""
+    stage: str | None = None
+    closed_on: dt.date | None = None
+    pushes: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, keys in SPEC §4 order."""
+        return {
+            "project_id": self.project_id,
+            "key": self.key,
+            "rule": self.rule,
+            "subject": self.subject,
+            "level": self.level,
+            "since": self.since.isoformat(),
+            "due": self.due.isoformat() if self.due else None,
+            "tier": self.tier,
+            "status": self.status,
+            "responsible": list(self.responsible),
+            "clause": self.clause,
+            "message": self.message,
+            "level_name": self.level_name,
+            "action": self.action,
+            "stage": self.stage,
+            "closed_on": self.closed_on.isoformat() if self.closed_on else None,
+            "pushes": self.pushes,
+        }
+
+
+class Result(BaseModel):
+    """What ``evaluate`` returns for one project on one day."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    project_id: str
+    as_of: dt.date
+    pack: str
+    warnings: tuple[Warning, ...] = ()
+    notices: tuple[str, ...] = ()
+
+    @property
+    def open_warnings(self) -> tuple[Warning, ...]:
+        return tuple(w for w in self.warnings if w.status != "closed")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "project_id": self.project_id,
+            "as_of": self.as_of.isoformat(),
+            "pack": self.pack,
+            "warnings": [w.to_dict() for w in self.warnings],
+            "notices": list(self.notices),
+        }

@@ -1,0 +1,407 @@
+"""Loading a rule pack: YAML -> validated ``PackSpec`` -> compiled ``Pack``.
+
+Every error names the file, line, key path and what was expected. Cross-references
+(steps, stages, parameters, rule ids, level order) are checked here, once, so the
+engine never meets a malformed pack.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .dates import UNITS, Unit, WorkCalendar, parse_fraction
+from .errors import PackError
+from .models import CORE_EVENT_TYPES, LEVEL_RANK, Level, Project
+from .packspec import (
+    MILESTONES,
+    Anchor,
+    Assignment,
+    CadenceRule,
+    Condition,
+    DeadlineRule,
+    Duration,
+    EarlyLevel,
+    PackSpec,
+    Rule,
+    ShortfallRule,
+    StagnationRule,
+)
+from .yamlfile import KeyPath, YamlDoc, format_path, load_yaml_file
+
+PACK_FILE = "pack.yaml"
+
+
+@dataclass(frozen=True)
+class Threshold:
+    unit: Unit
+    value: Fraction
+
+
+@dataclass(frozen=True)
+class Pack:
+    """A compiled, validated rule pack. Build one with ``load_pack``."""
+
+    spec: PackSpec
+    source: str
+    parameters: Mapping[str, int | float | str]
+    calendar: WorkCalendar = field(compare=False, repr=False)
+    step_of: Mapping[str, str] = field(repr=False)
+    stage_order: Mapping[str, int] = field(repr=False)
+    rule_order: Mapping[str, int] = field(repr=False)
+    event_types: frozenset[str] = field(repr=False)
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def label(self) -> str:
+        return f"{self.spec.id}@{self.spec.version}"
+
+    @property
+    def rules(self) -> list[Rule]:
+        return self.spec.rules
+
+    def rule(self, rule_id: str) -> Rule:
+        return self.spec.rules[self.rule_order[rule_id]]
+
+    def number(self, value: int | float | str) -> Fraction:
+        """A rule value: a number, a fraction ``1/6`` or ``$name`` of a parameter."""
+        if isinstance(value, str) and value.startswith("$"):
+            value = self.parameters[value[1:]]
+        return parse_fraction(value)
+
+    def duration(self, spec: Duration | EarlyLevel) -> Threshold:
+        for unit in UNITS:
+            raw = getattr(spec, unit)
+            if raw is not None:
+                return Threshold(unit, self.number(raw))
+        raise ValueError("no duration given")  # unreachable: the schema requires one
+
+    def with_parameters(self, overrides: Mapping[str, Any]) -> Pack:
+        """The same pack with some parameters set (a deployment's or a fixture's values)."""
+        if not overrides:
+            return self
+        unknown = set(overrides) - set(self.spec.parameters)
+        if unknown:
+            raise PackError(f"unknown parameter(s) {sorted(unknown)}", pack=self.id)
+        return compile_pack(self.spec, self.source, {**self.parameters, **overrides})
+
+
+ANY_STAGE = "\x00any"
+
+
+def matches(cond: Condition | None, project: Project, stage: str | None = ANY_STAGE) -> bool:
+    """Does the condition hold for this project (in this stage; by default any stage)?"""
+    if cond is None:
+        return True
+    if cond.sectors is not None and project.sector not in cond.sectors:
+        return False
+    if cond.exclude_sectors is not None and project.sector in cond.exclude_sectors:
+        return False
+    if cond.in_development_zone is not None and project.in_development_zone != cond.in_development_zone:
+        return False
+    if cond.investment_wan is not None:
+        inv = project.investment_wan
+        if inv is None:
+            return False
+        rng = cond.investment_wan
+        if rng.min is not None and inv < rng.min:
+            return False
+        if rng.below is not None and inv >= rng.below:
+            return False
+    if cond.stages is not None and stage != ANY_STAGE and stage not in cond.stages:
+        return False
+    if cond.attributes:
+        for name, want in cond.attributes.items():
+            if project.attributes.get(name) != want:
+                return False
+    return True
+
+
+def assigned(assignments: Iterable[Assignment], project: Project, stage: str | None) -> list[str]:
+    for a in assignments:
+        if matches(a.when, project, stage):
+            return list(a.units)
+    return []
+
+
+def load_pack_dir(directory: str | Path, parameters: Mapping[str, Any] | None = None) -> Pack:
+    """Load ``<directory>/pack.yaml``."""
+    d = Path(directory)
+    file = d / PACK_FILE
+    if not file.is_file():
+        raise PackError(f"no {PACK_FILE} in this directory", file=str(d))
+    doc = load_yaml_file(file)
+    spec = validate_spec(doc)
+    try:
+        pack = compile_pack(spec, str(d), None)
+    except PackError as exc:
+        raise _locate(exc, doc) from None
+    if parameters:
+        pack = pack.with_parameters(parameters)
+    return pack
+
+
+def validate_spec(doc: YamlDoc) -> PackSpec:
+    try:
+        return PackSpec.model_validate(doc.data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        path = _data_path(doc.data, tuple(err["loc"]))
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (not part of the pack format; see docs/pack-format.md)"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        elif "input" in err and not isinstance(err["input"], dict | list):
+            msg = f"{msg}; got {err['input']!r}"
+        more = exc.error_count() - 1
+        if more:
+            msg += f" (and {more} more problem{'s' if more > 1 else ''})"
+        raise PackError(msg, file=doc.file, line=doc.line_of(path), path=format_path(path)) from None
+
+
+def _data_path(data: Any, loc: tuple[Any, ...]) -> KeyPath:
+    """pydantic's loc may hold union tags ('deadline'); keep only keys found in the data."""
+    out: list[str | int] = []
+    cur = data
+    for part in loc:
+        if isinstance(cur, dict) and part in cur:
+            out.append(part)
+            cur = cur[part]
+        elif isinstance(cur, dict) and str(part) in cur:
+            out.append(str(part))
+            cur = cur[str(part)]
+        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
+            out.append(part)
+            cur = cur[part]
+        elif isinstance(cur, dict | list) and (
+            isinstance(part, str) and ("[" in part or part in ("deadline", "stagnation",
+                                       "shortfall", "cadence", "function-after", "str", "int"))
+        ):
+            continue
+        else:
+            out.append(part)
+            break
+    return tuple(out)
+
+
+def _locate(exc: PackError, doc: YamlDoc) -> PackError:
+    if exc.file is not None or exc.path is None:
+        return exc
+    keys: list[str | int] = []
+    for token in exc.path.replace("]", "").replace("[", ".").split("."):
+        if token:
+            keys.append(int(token) if token.isdigit() else token)
+    line = doc.line_of(tuple(keys))
+    return PackError(exc.detail, file=doc.file, line=line, path=exc.path, pack=exc.pack)
+
+
+def _err(path: str, message: str) -> PackError:
+    return PackError(message, path=path)
+
+
+def compile_pack(spec: PackSpec, source: str, parameters: Mapping[str, Any] | None) -> Pack:
+    params: dict[str, int | float | str] = {k: p.default for k, p in spec.parameters.items()}
+    if parameters:
+        params.update(parameters)
+
+    step_of: dict[str, str] = {}
+    for i, step in enumerate(spec.steps):
+        for name in (step.name, *step.aliases):
+            if name in step_of and step_of[name] != step.name:
+                raise _err(f"steps[{i}]", f"name or alias {name!r} is already used by step "
+                           f"{step_of[name]!r}")
+            step_of[name] = step.name
+    canonical = {s.name for s in spec.steps}
+    if len(canonical) != len(spec.steps):
+        raise _err("steps", "two steps have the same name")
+    for word in MILESTONES:
+        target = spec.milestones.get(word)
+        if target is None:
+            raise _err("milestones", f"milestone word {word!r} must map to a step "
+                       f"(every pack accepts {', '.join(MILESTONES)})")
+        if target not in canonical:
+            raise _err(f"milestones.{word}", f"unknown step {target!r}")
+        if word in step_of and step_of[word] != target:
+            raise _err(f"milestones.{word}", f"{word!r} is already an alias of {step_of[word]!r}")
+        step_of[word] = target
+    extra = set(spec.milestones) - set(MILESTONES)
+    if extra:
+        raise _err("milestones", f"only the six milestone words are allowed; got {sorted(extra)}")
+
+    stage_order = {s.name: i for i, s in enumerate(spec.stages)}
+    if len(stage_order) != len(spec.stages):
+        raise _err("stages", "two stages have the same name")
+    for i, st in enumerate(spec.stages):
+        for j, name in enumerate([*st.entered_by.completed, *st.entered_by.started]):
+            if name not in step_of:
+                raise _err(f"stages[{i}].entered_by", f"unknown step {name!r} (entry {j})")
+    if spec.initial_stage is not None and spec.initial_stage not in stage_order:
+        raise _err("initial_stage", f"unknown stage {spec.initial_stage!r}")
+
+    def check_stages(path: str, names: Iterable[str] | None) -> None:
+        for name in names or ():
+            if name not in stage_order:
+                raise _err(path, f"unknown stage {name!r}; the pack's stages are "
+                           f"{list(stage_order)}")
+
+    def check_condition(path: str, cond: Condition | None) -> None:
+        if cond is not None:
+            check_stages(f"{path}.stages", cond.stages)
+
+    def check_assignments(path: str, items: list[Assignment]) -> None:
+        for k, a in enumerate(items):
+            check_condition(f"{path}[{k}].when", a.when)
+
+    check_condition("scope", spec.scope)
+    check_assignments("project_unit", spec.project_unit)
+    for i, step in enumerate(spec.steps):
+        check_assignments(f"steps[{i}].responsible", step.responsible)
+    for i, st in enumerate(spec.stages):
+        check_assignments(f"stages[{i}].responsible", st.responsible)
+    if spec.ladder is not None:
+        for i, route in enumerate(spec.ladder.routes):
+            check_condition(f"ladder.routes[{i}].when", route.when)
+
+    event_types = CORE_EVENT_TYPES | set(spec.event_types)
+    pack = Pack(
+        spec=spec,
+        source=source,
+        parameters=params,
+        calendar=_calendar(spec),
+        step_of=step_of,
+        stage_order=stage_order,
+        rule_order={r.id: i for i, r in enumerate(spec.rules)},
+        event_types=frozenset(event_types),
+    )
+
+    seen: dict[str, int] = {}
+    for i, rule in enumerate(spec.rules):
+        path = f"rules[{i}]"
+        if rule.id in seen:
+            raise _err(f"{path}.id", f"duplicate rule id {rule.id!r} (first at rules[{seen[rule.id]}])")
+        seen[rule.id] = i
+        for level in _levels_of(rule):
+            if level not in spec.levels:
+                raise _err(f"{path}.levels.{level}", f"level {level!r} is not declared in "
+                           "the pack's levels (give its local name there)")
+        check_condition(f"{path}.when", rule.when)
+        try:
+            _check_rule(pack, rule, path, check_stages)
+        except KeyError as exc:
+            raise _err(path, f"unknown parameter {exc.args[0]!r} (declare it under parameters)") from None
+        except ValueError as exc:
+            raise _err(path, str(exc)) from None
+    return pack
+
+
+def _levels_of(rule: Rule) -> list[Level]:
+    return list(rule.levels)
+
+
+def _calendar(spec: PackSpec) -> WorkCalendar:
+    overrides: dict[int, tuple[list[dt.date], list[dt.date]]] = {}
+    for year, cy in spec.calendar.items():
+        for d in (*cy.holidays, *cy.workdays):
+            if d.year != year:
+                raise _err(f"calendar.{year}", f"{d.isoformat()} is not in {year}")
+        overrides[year] = (cy.holidays, cy.workdays)
+    return WorkCalendar(overrides)
+
+
+def _check_step(pack: Pack, path: str, name: str | None) -> None:
+    if name is not None and name not in pack.step_of:
+        raise _err(path, f"unknown step {name!r}; steps and aliases are {sorted(pack.step_of)}")
+
+
+def _check_anchor(pack: Pack, path: str, anchor: Anchor) -> None:
+    _check_step(pack, f"{path}.step_completed", anchor.step_completed)
+    _check_step(pack, f"{path}.step_started", anchor.step_started)
+    if anchor.stage_entered is not None and anchor.stage_entered not in pack.stage_order:
+        raise _err(f"{path}.stage_entered", f"unknown stage {anchor.stage_entered!r}")
+
+
+def _ordered(path: str, thresholds: dict[Level, Threshold]) -> None:
+    """Levels must come in order in time: yellow before orange before red."""
+    ranked = sorted(thresholds.items(), key=lambda kv: LEVEL_RANK[kv[0]])
+    for (lo, a), (hi, b) in zip(ranked, ranked[1:], strict=False):
+        if a.unit == b.unit and a.value >= b.value:
+            raise _err(f"{path}.levels", f"{hi} must come after {lo} "
+                       f"({hi} at {b.value} {b.unit}, {lo} at {a.value} {a.unit})")
+
+
+def deadline_thresholds(pack: Pack, rule: DeadlineRule, limit: Threshold) -> dict[Level, Threshold]:
+    out: dict[Level, Threshold] = {}
+    for level, spec in rule.levels.items():
+        if spec == "limit":
+            out[level] = limit
+        elif spec.before_limit is not None:
+            f = pack.number(spec.before_limit)
+            out[level] = Threshold(limit.unit, limit.value * (1 - f))
+        else:
+            out[level] = pack.duration(spec)
+    return out
+
+
+def deadline_limits(pack: Pack, rule: DeadlineRule) -> list[tuple[float | None, Threshold]]:
+    """(exclusive investment bound, red limit) pairs; one pair with bound None if no bands."""
+    lim = rule.limit
+    if lim.by_investment is None:
+        return [(None, pack.duration(Duration(days=lim.days, working_days=lim.working_days,
+                                              months=lim.months)))]
+    return [(band.below, pack.duration(band)) for band in lim.by_investment]
+
+
+def _check_rule(pack: Pack, rule: Rule, path: str, check_stages: Any) -> None:
+    if isinstance(rule, DeadlineRule):
+        _check_anchor(pack, f"{path}.anchor", rule.anchor)
+        _check_step(pack, f"{path}.target.step_completed", rule.target.step_completed)
+        _check_step(pack, f"{path}.target.step_started", rule.target.step_started)
+        for level, spec in rule.levels.items():
+            if isinstance(spec, EarlyLevel) and spec.before_limit is not None:
+                f = pack.number(spec.before_limit)
+                if not 0 < f < 1:
+                    raise _err(f"{path}.levels.{level}.before_limit",
+                               f"must be a fraction between 0 and 1, got {f}")
+        for _, limit in deadline_limits(pack, rule):
+            if limit.value < 0:
+                raise _err(f"{path}.limit", "a limit cannot be negative")
+            thresholds = deadline_thresholds(pack, rule, limit)
+            _ordered(path, thresholds)
+            limit_level = next(lv for lv, s in rule.levels.items() if s == "limit")
+            for level, th in thresholds.items():
+                if LEVEL_RANK[level] > LEVEL_RANK[limit_level]:
+                    raise _err(f"{path}.levels.{level}",
+                               f"{level} cannot come after the limit level {limit_level}")
+                if th.value < 0:
+                    raise _err(f"{path}.levels.{level}", "threshold before the anchor")
+    elif isinstance(rule, StagnationRule):
+        check_stages(f"{path}.stages", rule.stages)
+        for t in rule.progress:
+            if t not in pack.event_types:
+                raise _err(f"{path}.progress", f"unknown event type {t!r}")
+        _ordered(path, {lv: pack.duration(d) for lv, d in rule.levels.items()})
+    elif isinstance(rule, ShortfallRule):
+        check_stages(f"{path}.stages", rule.stages)
+        if rule.report not in pack.event_types:
+            raise _err(f"{path}.report", f"unknown event type {rule.report!r}")
+        ranked = sorted(rule.levels.items(), key=lambda kv: LEVEL_RANK[kv[0]])
+        for (lo, a), (hi, b) in zip(ranked, ranked[1:], strict=False):
+            if a >= b:
+                raise _err(f"{path}.levels", f"{hi} must need more reports than {lo} ({b} vs {a})")
+    elif isinstance(rule, CadenceRule):
+        check_stages(f"{path}.stages", rule.stages)
+        if rule.report not in pack.event_types:
+            raise _err(f"{path}.report", f"unknown event type {rule.report!r}")
+        if rule.every == "week" and rule.due_day > 7:
+            raise _err(f"{path}.due_day", "for a weekly report, due_day is an ISO weekday 1-7")
+        _ordered(path, {lv: pack.duration(d) for lv, d in rule.levels.items()})

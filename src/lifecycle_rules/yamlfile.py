@@ -1,0 +1,153 @@
+"""Safe YAML for packs and fixtures: what the author wrote, with its line numbers.
+
+- Safe loading only; any tag beyond the plain YAML types (``!!python/...``) is an error.
+- YAML 1.1 surprises are closed: only ``true``/``false`` are booleans (``no``, ``on``,
+  ``yes`` stay strings), ``010`` is the decimal 10, never octal, and ``1:20`` is a string.
+- Duplicate keys are an error (PyYAML would keep the last one silently).
+- Alias expansion is bounded, so an alias bomb is an error rather than a hang.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import PackError
+
+MAX_NODES = 200_000
+MAX_BYTES = 5_000_000
+
+KeyPath = tuple[str | int, ...]
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+# Start from SafeLoader's resolvers minus bool/int/float, then add YAML 1.2-style ones.
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in (
+        "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$"),
+    list("-+0123456789."),
+)
+
+
+def _int_decimal(loader: _Loader, node: yaml.Node) -> int:
+    assert isinstance(node, yaml.ScalarNode)
+    return int(str(node.value), 10)  # "010" -> 10: decimal, never octal
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _int_decimal)  # type: ignore[arg-type]
+
+
+class YamlDoc:
+    """A loaded document and the line of each key path in it."""
+
+    def __init__(self, data: Any, lines: dict[KeyPath, int], file: str) -> None:
+        self.data = data
+        self.lines = lines
+        self.file = file
+
+    def line_of(self, path: KeyPath) -> int | None:
+        """The line of ``path`` or of its nearest ancestor that has one."""
+        while True:
+            if path in self.lines:
+                return self.lines[path]
+            if not path:
+                return None
+            path = path[:-1]
+
+
+def load_yaml_text(text: str, file: str) -> YamlDoc:
+    if len(text) > MAX_BYTES:
+        raise PackError(f"file is larger than {MAX_BYTES} bytes", file=file)
+    loader = _Loader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            line = exc.problem_mark.line + 1 if exc.problem_mark else None
+            raise PackError(f"not valid YAML: {exc.problem}", file=file, line=line) from None
+        except yaml.YAMLError as exc:
+            raise PackError(f"not valid YAML: {exc}", file=file) from None
+        if node is None:
+            raise PackError("the file is empty", file=file)
+        lines: dict[KeyPath, int] = {}
+        _walk(node, (), lines, file, [0])
+        try:
+            data = loader.construct_document(node)
+        except yaml.constructor.ConstructorError as exc:
+            line = exc.problem_mark.line + 1 if exc.problem_mark else None
+            raise PackError(
+                f"{exc.problem} (only plain YAML values are allowed)", file=file, line=line
+            ) from None
+        except (ValueError, OverflowError) as exc:
+            raise PackError(f"bad value: {exc}", file=file) from None
+    finally:
+        loader.dispose()
+    return YamlDoc(data, lines, file)
+
+
+def load_yaml_file(path: str | Path) -> YamlDoc:
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise PackError(f"cannot read: {exc.strerror}", file=str(p)) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PackError(
+            f"not UTF-8 text (byte {exc.start}): save the file as UTF-8", file=str(p)
+        ) from None
+    return load_yaml_text(text, str(p))
+
+
+def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], file: str,
+          count: list[int]) -> None:
+    count[0] += 1
+    if count[0] > MAX_NODES:
+        raise PackError(
+            f"more than {MAX_NODES} values after expanding aliases (an alias bomb?)",
+            file=file, line=node.start_mark.line + 1,
+        )
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[object, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise PackError("merge keys (<<) are not supported", file=file,
+                                line=key_node.start_mark.line + 1)
+            key: str | int = str(key_node.value)
+            if key in seen:
+                raise PackError(
+                    f"duplicate key {key!r} (first on line {seen[key]})",
+                    file=file, line=key_node.start_mark.line + 1,
+                    path=format_path((*path, key)),
+                )
+            seen[key] = key_node.start_mark.line + 1
+            _walk(value_node, (*path, key), lines, file, count)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, (*path, i), lines, file, count)
+
+
+def format_path(path: KeyPath) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top)"
