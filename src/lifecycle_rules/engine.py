@@ -42,8 +42,13 @@ def evaluate(
     pack: Pack,
     history: History | Mapping[str, Any] | str | bytes,
     as_of: dt.date | str,
+    *,
+    include_closed: bool = False,
 ) -> Result:
-    """The warnings of one project that stand on ``as_of`` (a date in Asia/Shanghai)."""
+    """The warnings of one project that stand on ``as_of`` (a date in Asia/Shanghai).
+
+    Closed warnings (signed off, condition cleared, project exited) are left out unless
+    ``include_closed``; they still count towards the project's tier."""
     day = _as_date(as_of)
     hist = parse_history(history)
     project = hist.project
@@ -90,7 +95,8 @@ def evaluate(
             notices.append(f"{e.type} of {e.date.isoformat()} refers to warning {key!r}, which "
                            "this project does not have; ignored")
     tiers = _tiers(pack, found)
-    warnings = [_warning(pack, hist, f, tiers.get(f.key)) for f in found]
+    warnings = [_warning(pack, hist, f, tiers.get(f.key)) for f in found
+                if include_closed or f.standing.status != "closed"]
     warnings.sort(key=lambda w: (pack.rule_order[w.rule], w.subject, w.key))
     return Result(project_id=pid, as_of=day, pack=pack.label, warnings=tuple(warnings),
                   notices=tuple(notices))
@@ -176,16 +182,19 @@ def _warning(pack: Pack, hist: History, f: _Found, tier: int | None) -> Warning:
 
 @overload
 def evaluate_many(pack: Pack, histories: Iterable[Any], as_of: dt.date | str, *,
-                  on_error: Literal["raise"] = "raise") -> Iterator[Result]: ...
+                  on_error: Literal["raise"] = "raise",
+                  include_closed: bool = False) -> Iterator[Result]: ...
 @overload
 def evaluate_many(pack: Pack, histories: Iterable[Any], as_of: dt.date | str, *,
-                  on_error: Literal["return"]) -> Iterator[Result | LifecycleRulesError]: ...
+                  on_error: Literal["return"],
+                  include_closed: bool = False) -> Iterator[Result | LifecycleRulesError]: ...
 def evaluate_many(
     pack: Pack,
     histories: Iterable[Any],
     as_of: dt.date | str,
     *,
     on_error: Literal["raise", "return"] = "raise",
+    include_closed: bool = False,
 ) -> Iterator[Result] | Iterator[Result | LifecycleRulesError]:
     """Stream one Result per history, in input order. With ``on_error="return"`` a bad
     history yields its error (a HistoryError or CalendarError) in its place, and the
@@ -195,7 +204,7 @@ def evaluate_many(
     def gen() -> Iterator[Any]:
         for h in histories:
             try:
-                yield evaluate(pack, h, day)
+                yield evaluate(pack, h, day, include_closed=include_closed)
             except (HistoryError, CalendarError) as exc:
                 if on_error == "raise":
                     raise

@@ -109,7 +109,8 @@ class Facts:
         if initial is not None and self.first_date is not None:
             first_entry = entries[0][0] if entries else None
             if first_entry is None or self.first_date < first_entry:
-                current, rank, start = initial, self.pack.stage_order[initial], self.first_date
+                # Assumed until the first recorded entry, whichever stage that enters.
+                current, rank, start = initial, -1, self.first_date
         for d, order, name in entries:
             if order <= rank:
                 continue  # entering an earlier stage late does not move the project back

@@ -1,0 +1,182 @@
+"""Batch runs over exported files: read, evaluate (on all cores), write, and account.
+
+Not part of the pure core: this module does I/O. Every input project yields its
+results or one reject; output order follows input order whatever the number of jobs;
+memory stays flat (a bounded window of chunks is in flight).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from .engine import evaluate
+from .errors import CalendarError, HistoryError
+from .pack import Pack
+from .plugins import load_pack
+from .readers import Record, Reject
+
+CHUNK = 256
+
+
+@dataclass
+class Summary:
+    read: int = 0
+    evaluated: int = 0
+    rejected: int = 0
+    warnings: Counter[str] = field(default_factory=Counter)
+
+    def lines(self) -> list[str]:
+        levels = ", ".join(f"{lv} {self.warnings[lv]}" for lv in ("yellow", "orange", "red"))
+        return [f"read {self.read}, evaluated {self.evaluated}, rejected {self.rejected}; "
+                f"warnings: {levels}"]
+
+
+Item = tuple[str, str, Any]  # (file, locator, history dict)
+Out = tuple[list[dict[str, Any]], Reject | None]
+
+
+def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool,
+                    chunk: list[Item]) -> list[Out]:
+    out: list[Out] = []
+    for file, locator, history in chunk:
+        try:
+            result = evaluate(pack, history, as_of, include_closed=include_closed)
+        except HistoryError as exc:
+            field_name = exc.field
+            if exc.event_index is not None:
+                field_name = f"events[{exc.event_index}]" + (f".{exc.field}" if exc.field else "")
+            out.append(([], Reject(file, locator, exc.project_id, field_name, exc.detail)))
+        except CalendarError as exc:
+            pid = history.get("project", {}).get("id") if isinstance(history, dict) else None
+            out.append(([], Reject(file, locator, None if pid is None else str(pid), None,
+                                   str(exc))))
+        else:
+            out.append(([w.to_dict() for w in result.warnings], None))
+    return out
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(pack_ref: str, parameters: dict[str, Any]) -> None:
+    _WORKER["pack"] = load_pack(pack_ref, parameters)
+
+
+def _worker_chunk(as_of: dt.date, include_closed: bool, chunk: list[Item]) -> list[Out]:
+    return _evaluate_chunk(_WORKER["pack"], as_of, include_closed, chunk)
+
+
+def _chunks(records: Iterable[Record], rejects: Callable[[Reject], None],
+            summary: Summary) -> Iterator[list[Item]]:
+    chunk: list[Item] = []
+    for rec in records:
+        summary.read += 1
+        if rec.reject is not None:
+            rejects(rec.reject)
+            continue
+        chunk.append((rec.file, rec.locator, rec.history))
+        if len(chunk) >= CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class Progress:
+    """A one-line progress display with rate and ETA on a terminal; silent elsewhere."""
+
+    def __init__(self, total: int | None, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() and not os.environ.get("CI")
+        self.total = total
+        self.start = time.monotonic()
+        self.last = 0.0
+
+    def update(self, done: int) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self.last < 0.2:
+            return
+        self.last = now
+        rate = done / max(now - self.start, 1e-9)
+        if self.total:
+            eta = (self.total - done) / rate if rate else 0
+            self.stream.write(f"\r{done}/{self.total} projects, {rate:,.0f}/s, ETA {eta:,.0f}s ")
+        else:
+            self.stream.write(f"\r{done} projects, {rate:,.0f}/s ")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+
+
+def count_lines(path: Path) -> int | None:
+    """Line count for a progress total (cheap: a byte scan); None for other formats."""
+    if path.suffix.lower() not in (".jsonl", ".json", ".ndjson", ".csv"):
+        return None
+    with path.open("rb") as fh:
+        n = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+    return n - (1 if path.suffix.lower() == ".csv" else 0)
+
+
+def run(
+    pack_ref: str,
+    parameters: dict[str, Any],
+    records: Iterable[Record],
+    as_of: dt.date,
+    write: Callable[[dict[str, Any]], None],
+    reject: Callable[[Reject], None],
+    *,
+    jobs: int = 1,
+    include_closed: bool = False,
+    progress: Progress | None = None,
+) -> Summary:
+    summary = Summary()
+
+    def on_reject(r: Reject) -> None:
+        summary.rejected += 1
+        reject(r)
+
+    def consume(outs: list[Out]) -> None:
+        for rows, rej in outs:
+            if rej is not None:
+                on_reject(rej)
+                continue
+            summary.evaluated += 1
+            for row in rows:
+                summary.warnings[row["level"]] += 1
+                write(row)
+        if progress:
+            progress.update(summary.read)
+
+    chunks = _chunks(records, on_reject, summary)
+    if jobs <= 1:
+        pack = load_pack(pack_ref, parameters)
+        for chunk in chunks:
+            consume(_evaluate_chunk(pack, as_of, include_closed, chunk))
+    else:
+        with ProcessPoolExecutor(jobs, initializer=_init_worker,
+                                 initargs=(pack_ref, parameters)) as pool:
+            window: list[Future[list[Out]]] = []
+            for chunk in chunks:
+                window.append(pool.submit(_worker_chunk, as_of, include_closed, chunk))
+                if len(window) >= jobs * 3:
+                    consume(window.pop(0).result())
+            for fut in window:
+                consume(fut.result())
+    if progress:
+        progress.update(summary.read)
+        progress.close()
+    return summary
+

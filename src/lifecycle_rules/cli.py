@@ -1,0 +1,186 @@
+"""``lifecycle-rules``: evaluate exports, run a pack's fixtures, list packs, print the schema.
+
+Exit status: 0 success (whatever warnings were found); 1 some input was rejected (unless
+``--allow-rejects``) or a pack test failed; 2 bad usage, a pack that cannot be loaded, or
+an unreadable input file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .dates import parse_iso_date
+from .errors import LifecycleRulesError
+
+
+def _param(text: str) -> tuple[str, Any]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    name, value = text.split("=", 1)
+    try:
+        return name.strip(), json.loads(value)
+    except json.JSONDecodeError:
+        return name.strip(), value
+
+
+def _date(text: str) -> Any:
+    try:
+        return parse_iso_date(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="lifecycle-rules",
+        description="Investment-project lifecycle warnings from city rule packs.",
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    ev = sub.add_parser("evaluate", help="evaluate project histories on a day")
+    ev.add_argument("--pack", required=True, help="pack id (see 'packs') or a pack directory")
+    ev.add_argument("--as-of", required=True, type=_date, help="the day, YYYY-MM-DD (Asia/Shanghai)")
+    ev.add_argument("inputs", nargs="+", type=Path, metavar="FILE",
+                    help="histories: .jsonl, .csv (UTF-8 or GBK) or .xlsx")
+    ev.add_argument("-o", "--output", type=Path, help="output file (.jsonl, .csv, .xlsx); default stdout JSONL")
+    ev.add_argument("--format", choices=["jsonl", "csv", "xlsx"], help="output format (default: from the suffix)")
+    ev.add_argument("--rejects", type=Path,
+                    help="where rejected records go (default: OUTPUT.rejects.jsonl, or stderr)")
+    ev.add_argument("--allow-rejects", action="store_true", help="exit 0 even if records were rejected")
+    ev.add_argument("--jobs", type=int, default=1, help="worker processes (0: all cores)")
+    ev.add_argument("--encoding", help="CSV encoding (default: detect UTF-8 or GBK)")
+    ev.add_argument("--mapping", type=Path, help="YAML column mapping for CSV/XLSX")
+    ev.add_argument("--layout", choices=["auto", "jsonl", "wide", "tables"], default="auto")
+    ev.add_argument("--events", type=Path, help="events table, with a projects table as FILE")
+    ev.add_argument("--include-closed", action="store_true", help="also list closed warnings")
+    ev.add_argument("--param", action="append", type=_param, default=[], metavar="NAME=VALUE",
+                    help="set a pack parameter (repeatable)")
+    ev.add_argument("--quiet", action="store_true", help="no summary on stderr")
+
+    sub.add_parser("packs", help="list installed packs")
+
+    t = sub.add_parser("test", help="run a pack's fixtures and report coverage")
+    t.add_argument("pack_dir", type=Path, nargs="+")
+
+    s = sub.add_parser("schema", help="print the JSON Schema of pack.yaml")
+    s.add_argument("-o", "--output", type=Path)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "evaluate":
+            return _evaluate(args)
+        if args.command == "packs":
+            return _packs()
+        if args.command == "test":
+            return _test(args.pack_dir)
+        if args.command == "schema":
+            return _schema(args.output)
+    except LifecycleRulesError as exc:
+        print(f"lifecycle-rules: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("lifecycle-rules: interrupted; no output was completed", file=sys.stderr)
+        return 130
+    return 2  # pragma: no cover - argparse requires a command
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .batch import Progress, count_lines, run
+    from .plugins import load_pack
+    from .readers import Reject, read_histories
+    from .writers import open_writer, write_rejects
+
+    params = dict(args.param)
+    load_pack(args.pack, params)  # fail fast, before reading anything
+    for path in args.inputs:
+        if not path.is_file():
+            print(f"lifecycle-rules: {path}: no such file", file=sys.stderr)
+            return 2
+    jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
+    rejects: list[Reject] = []
+    rejects_path = args.rejects
+    if rejects_path is None and args.output is not None:
+        rejects_path = args.output.with_name(args.output.name + ".rejects.jsonl")
+
+    def records() -> Any:
+        for path in args.inputs:
+            try:
+                yield from read_histories(path, encoding=args.encoding, mapping=args.mapping,
+                                          layout=args.layout, events_path=args.events)
+            except (ValueError, OSError, UnicodeError) as exc:
+                raise LifecycleRulesError(f"{path}: {exc}") from None
+
+    total = None
+    if len(args.inputs) == 1 and args.events is None:
+        total = count_lines(args.inputs[0])
+    with open_writer(args.output, args.format) as writer:
+        summary = run(args.pack, params, records(), args.as_of, writer.write, rejects.append,
+                      jobs=jobs, include_closed=args.include_closed, progress=Progress(total))
+    if rejects:
+        if rejects_path is not None:
+            write_rejects(rejects_path, rejects)
+            where = str(rejects_path)
+        else:
+            for r in rejects:
+                print(json.dumps(r.to_dict(), ensure_ascii=False), file=sys.stderr)
+            where = "stderr"
+    if not args.quiet:
+        for line in summary.lines():
+            print(f"lifecycle-rules: {line}", file=sys.stderr)
+        if rejects:
+            print(f"lifecycle-rules: {len(rejects)} rejected record(s) written to {where}",
+                  file=sys.stderr)
+    return 1 if rejects and not args.allow_rejects else 0
+
+
+def _packs() -> int:
+    from .plugins import discover
+
+    bad = 0
+    for entry in discover():
+        if entry.pack is not None:
+            spec = entry.pack.spec
+            print(f"{entry.id}\t{spec.version}\t{spec.city}\t{len(spec.rules)} rules\t"
+                  f"{spec.policy.title}\t{entry.origin}")
+        else:
+            bad += 1
+            print(f"{entry.id}\tFAILED TO LOAD\t{entry.error}\t{entry.origin}")
+    return 1 if bad else 0
+
+
+def _test(pack_dirs: list[Path]) -> int:
+    from .testing import format_report, test_pack
+
+    ok = True
+    for d in pack_dirs:
+        report = test_pack(d)
+        for line in format_report(report):
+            print(line)
+        ok = ok and report.ok
+    return 0 if ok else 1
+
+
+def _schema(output: Path | None) -> int:
+    from .packspec import PackSpec
+
+    text = json.dumps(PackSpec.model_json_schema(), ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,327 @@
+"""Pack fixtures (SPEC §7): load them, run them, and measure what they cover.
+
+A fixture is one YAML file under ``<pack>/fixtures/``::
+
+    name: 落地未开工 — orange at day 76, red at day 91
+    clause: jiande-2024.txt 五.2, 三(三)
+    parameters: {}            # optional: pack parameters for this fixture
+    include_closed: false     # optional: also expect closed warnings
+    history: {project: {...}, plan: {...}, events: [...]}
+    checks:
+      - as_of: 2024-05-16
+        warnings: []
+      - as_of: 2024-05-17
+        warnings:
+          - {rule: jd.land-to-start, subject: 开工监管, level: orange, since: 2024-05-17,
+             tier: 1, status: open}
+
+Each check's ``warnings`` is the whole list expected on that day (none missing, none
+extra); each expected warning is compared on the keys it gives (``rule`` and ``level``
+are required). Third-party packs reuse this module: ``lifecycle-rules test PACK_DIR``,
+or in their own ``conftest.py``: ``from lifecycle_rules.testing import
+pytest_collect_file``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .engine import evaluate
+from .errors import LifecycleRulesError, PackError
+from .models import LEVEL_RANK, Level, Status, Warning
+from .pack import Pack, load_pack_dir
+from .yamlfile import format_path, load_yaml_file
+
+_STRICT = ConfigDict(frozen=True, extra="forbid")
+
+
+class ExpectedWarning(BaseModel):
+    model_config = _STRICT
+    rule: str
+    level: Level
+    subject: str | None = None
+    since: dt.date | None = None
+    due: dt.date | None = None
+    tier: int | None = None
+    status: Status | None = None
+    responsible: list[str] | None = None
+    closed_on: dt.date | None = None
+    pushes: int | None = None
+    key: str | None = None
+
+
+class Check(BaseModel):
+    model_config = _STRICT
+    as_of: dt.date
+    warnings: list[ExpectedWarning] = []
+    notices: list[str] | None = Field(default=None, description="substrings expected among notices")
+
+
+class Fixture(BaseModel):
+    model_config = _STRICT
+    name: str
+    clause: str = Field(min_length=1)
+    description: str | None = None
+    parameters: dict[str, int | float | str] = {}
+    include_closed: bool = False
+    history: dict[str, Any]
+    checks: list[Check] = Field(min_length=1)
+    file: str = ""
+
+
+def load_fixture(path: str | Path) -> Fixture:
+    doc = load_yaml_file(path)
+    if isinstance(doc.data, dict):
+        doc.data.setdefault("file", str(path))
+    try:
+        return Fixture.model_validate(doc.data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = tuple(err["loc"])
+        raise PackError(str(err["msg"]), file=str(path), line=doc.line_of(loc),
+                        path=format_path(loc)) from None
+
+
+def fixture_paths(pack_dir: str | Path) -> list[Path]:
+    return sorted((Path(pack_dir) / "fixtures").glob("*.yaml"))
+
+
+def _fields(w: Warning) -> dict[str, Any]:
+    return {
+        "rule": w.rule, "level": w.level, "subject": w.subject, "since": w.since,
+        "due": w.due, "tier": w.tier, "status": w.status, "responsible": list(w.responsible),
+        "closed_on": w.closed_on, "pushes": w.pushes, "key": w.key,
+    }
+
+
+def _show(d: dict[str, Any]) -> str:
+    return "{" + ", ".join(f"{k}: {v}" for k, v in d.items() if v is not None) + "}"
+
+
+@dataclass
+class CheckOutcome:
+    fixture: str
+    as_of: dt.date
+    problems: list[str]
+    seen: list[Warning]
+
+
+def run_fixture(pack: Pack, fixture: Fixture) -> list[CheckOutcome]:
+    """Evaluate each check of the fixture; a check passes when ``problems`` is empty."""
+    p = pack.with_parameters(fixture.parameters)
+    out: list[CheckOutcome] = []
+    for check in fixture.checks:
+        problems: list[str] = []
+        try:
+            result = evaluate(p, fixture.history, check.as_of, include_closed=fixture.include_closed)
+        except LifecycleRulesError as exc:
+            out.append(CheckOutcome(fixture.file, check.as_of, [f"error: {exc}"], []))
+            continue
+        actual = list(result.warnings)
+        remaining = list(actual)
+        for exp in check.warnings:
+            want = exp.model_dump(exclude_none=True)
+            match = next((w for w in remaining
+                          if all(_fields(w)[k] == v for k, v in want.items())), None)
+            if match is None:
+                near = [w for w in remaining if w.rule == exp.rule]
+                got = "; ".join(_show({k: _fields(w)[k] for k in want}) for w in near) or "none"
+                problems.append(f"expected {_show(want)}; got for this rule: {got}")
+            else:
+                remaining.remove(match)
+        for w in remaining:
+            problems.append(f"unexpected warning {_show({k: v for k, v in _fields(w).items() if k in ('rule', 'subject', 'level', 'since', 'tier', 'status')})}")
+        for text in check.notices or []:
+            if not any(text in n for n in result.notices):
+                problems.append(f"expected a notice containing {text!r}; notices: {list(result.notices)}")
+        out.append(CheckOutcome(fixture.file, check.as_of, problems, actual))
+    return out
+
+
+@dataclass
+class Coverage:
+    """Which rules and (rule, level) pairs the fixtures exercise, and which level
+    thresholds they pin on both sides (the day before: not yet; the day of: reached)."""
+
+    rules: set[str] = field(default_factory=set)
+    levels: set[tuple[str, str]] = field(default_factory=set)
+    pinned: set[tuple[str, str]] = field(default_factory=set)
+    wanted_levels: set[tuple[str, str]] = field(default_factory=set)
+    wanted_rules: set[str] = field(default_factory=set)
+    clauses_missing: list[str] = field(default_factory=list)
+
+    @property
+    def missing_rules(self) -> list[str]:
+        return sorted(self.wanted_rules - self.rules)
+
+    @property
+    def missing_levels(self) -> list[tuple[str, str]]:
+        return sorted(self.wanted_levels - self.levels)
+
+    @property
+    def unpinned(self) -> list[tuple[str, str]]:
+        return sorted(self.wanted_levels - self.pinned)
+
+    @property
+    def complete(self) -> bool:
+        return not (self.missing_rules or self.missing_levels or self.unpinned
+                    or self.clauses_missing)
+
+
+def coverage(pack: Pack, fixtures: Iterable[Fixture]) -> Coverage:
+    cov = Coverage()
+    cov.wanted_rules = {r.id for r in pack.rules}
+    cov.wanted_levels = {(r.id, lv) for r in pack.rules for lv in r.levels}
+    for fx in fixtures:
+        if not fx.clause.strip():
+            cov.clauses_missing.append(fx.file)
+        by_day = {c.as_of: c for c in fx.checks}
+        for check in fx.checks:
+            for exp in check.warnings:
+                cov.rules.add(exp.rule)
+                cov.levels.add((exp.rule, exp.level))
+                if exp.since != check.as_of:
+                    continue
+                before = by_day.get(check.as_of - dt.timedelta(days=1))
+                if before is None:
+                    continue
+                same = [w for w in before.warnings if w.rule == exp.rule
+                        and (exp.subject is None or w.subject == exp.subject)]
+                if all(LEVEL_RANK[w.level] < LEVEL_RANK[exp.level] for w in same):
+                    cov.pinned.add((exp.rule, exp.level))
+    return cov
+
+
+@dataclass
+class PackTestReport:
+    pack: Pack
+    outcomes: list[CheckOutcome]
+    coverage: Coverage
+    errors: list[str]
+
+    @property
+    def failures(self) -> list[CheckOutcome]:
+        return [o for o in self.outcomes if o.problems]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not self.errors and self.coverage.complete
+
+
+def test_pack(pack_dir: str | Path) -> PackTestReport:
+    """Run every fixture of a pack directory and measure coverage."""
+    pack = load_pack_dir(pack_dir)
+    outcomes: list[CheckOutcome] = []
+    errors: list[str] = []
+    fixtures: list[Fixture] = []
+    paths = fixture_paths(pack_dir)
+    if not paths:
+        errors.append(f"{pack_dir}: no fixtures/*.yaml")
+    for path in paths:
+        try:
+            fx = load_fixture(path)
+        except LifecycleRulesError as exc:
+            errors.append(str(exc))
+            continue
+        fixtures.append(fx)
+        outcomes += run_fixture(pack, fx)
+    return PackTestReport(pack, outcomes, coverage(pack, fixtures), errors)
+
+
+test_pack.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
+
+
+def format_report(report: PackTestReport) -> Iterator[str]:
+    checks = len(report.outcomes)
+    failed = report.failures
+    for err in report.errors:
+        yield f"ERROR {err}"
+    for o in failed:
+        for p in o.problems:
+            yield f"FAIL {o.fixture} as_of {o.as_of}: {p}"
+    cov = report.coverage
+    yield (f"{report.pack.label}: {checks - len(failed)} of {checks} checks passed; "
+           f"rules exercised {len(cov.rules & cov.wanted_rules)}/{len(cov.wanted_rules)}, "
+           f"levels {len(cov.levels & cov.wanted_levels)}/{len(cov.wanted_levels)}, "
+           f"thresholds pinned on both sides {len(cov.pinned & cov.wanted_levels)}/"
+           f"{len(cov.wanted_levels)}")
+    for r in cov.missing_rules:
+        yield f"NOT EXERCISED rule {r}"
+    for r, lv in cov.missing_levels:
+        yield f"NOT EXERCISED level {lv} of rule {r}"
+    for r, lv in cov.unpinned:
+        yield f"NOT PINNED {lv} of rule {r}: no fixture checks the day before and the day of"
+    for f in cov.clauses_missing:
+        yield f"NO CLAUSE {f}"
+
+
+# -- pytest: collect fixtures/*.yaml of a pack directory as test items --------------------
+
+def pytest_collect_file(parent: Any, file_path: Path) -> Any:
+    """Collect ``<pack>/fixtures/*.yaml`` (next to a pack.yaml) as pytest items."""
+    if file_path.suffix == ".yaml" and file_path.parent.name == "fixtures" and \
+            (file_path.parent.parent / "pack.yaml").is_file():
+        return _FixtureFile.from_parent(parent, path=file_path)
+    return None
+
+
+@cache
+def _pytest_classes() -> tuple[type, type]:
+    import pytest
+
+    class FixtureFile(pytest.File):
+        def collect(self) -> Iterator[Any]:
+            pack = _cached_pack(str(self.path.parent.parent))
+            fx = load_fixture(self.path)
+            for check in fx.checks:
+                yield FixtureItem.from_parent(self, name=f"as_of={check.as_of}", pack=pack,
+                                              fixture=fx, as_of=check.as_of)
+
+    class FixtureItem(pytest.Item):
+        def __init__(self, *, pack: Pack, fixture: Fixture, as_of: dt.date, **kw: Any) -> None:
+            super().__init__(**kw)
+            self.pack, self.fixture, self.as_of = pack, fixture, as_of
+
+        def runtest(self) -> None:
+            one = self.fixture.model_copy(
+                update={"checks": [c for c in self.fixture.checks if c.as_of == self.as_of]})
+            problems = [p for o in run_fixture(self.pack, one) for p in o.problems]
+            if problems:
+                raise AssertionError("\n".join(problems))
+
+        def reportinfo(self) -> tuple[Path, int, str]:
+            return self.path, 0, f"{self.fixture.name} [{self.fixture.clause}] as_of {self.as_of}"
+
+        def repr_failure(self, excinfo: Any, style: Any = None) -> str:
+            if isinstance(excinfo.value, AssertionError):
+                return f"{self.fixture.name}\n{excinfo.value}"
+            return str(super().repr_failure(excinfo))
+
+    return FixtureFile, FixtureItem
+
+
+_PACKS: dict[str, Pack] = {}
+
+
+def _cached_pack(directory: str) -> Pack:
+    if directory not in _PACKS:
+        _PACKS[directory] = load_pack_dir(directory)
+    return _PACKS[directory]
+
+
+class _Lazy:
+    """Defers importing pytest until a pytest run asks for the collector."""
+
+    def from_parent(self, parent: Any, **kw: Any) -> Any:
+        file_cls, _ = _pytest_classes()
+        return file_cls.from_parent(parent, **kw)  # type: ignore[attr-defined]
+
+
+_FixtureFile = _Lazy()
