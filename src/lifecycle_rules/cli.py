@@ -89,6 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LifecycleRulesError as exc:
         print(f"lifecycle-rules: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): not an error of ours; keep quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print("lifecycle-rules: interrupted; no output was completed", file=sys.stderr)
         return 130

@@ -205,7 +205,7 @@ def _history_error(data: object, exc: ValidationError) -> HistoryError:
     return HistoryError(message, project_id=pid, event_index=event_index, field=field)
 
 
-class Warning(BaseModel):  # noqa: A001 - the policy's own word; never shadows builtins at import
+class Warning(BaseModel):
     """预警: one rule firing on one subject of one project, as it stands on ``as_of``."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

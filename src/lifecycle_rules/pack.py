@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -333,7 +334,7 @@ def _check_anchor(pack: Pack, path: str, anchor: Anchor) -> None:
 def _ordered(path: str, thresholds: dict[Level, Threshold]) -> None:
     """Levels must come in order in time: yellow before orange before red."""
     ranked = sorted(thresholds.items(), key=lambda kv: LEVEL_RANK[kv[0]])
-    for (lo, a), (hi, b) in zip(ranked, ranked[1:], strict=False):
+    for (lo, a), (hi, b) in pairwise(ranked):
         if a.unit == b.unit and a.value >= b.value:
             raise _err(f"{path}.levels", f"{hi} must come after {lo} "
                        f"({hi} at {b.value} {b.unit}, {lo} at {a.value} {a.unit})")
@@ -395,7 +396,7 @@ def _check_rule(pack: Pack, rule: Rule, path: str, check_stages: Any) -> None:
         if rule.report not in pack.event_types:
             raise _err(f"{path}.report", f"unknown event type {rule.report!r}")
         ranked = sorted(rule.levels.items(), key=lambda kv: LEVEL_RANK[kv[0]])
-        for (lo, a), (hi, b) in zip(ranked, ranked[1:], strict=False):
+        for (lo, a), (hi, b) in pairwise(ranked):
             if a >= b:
                 raise _err(f"{path}.levels", f"{hi} must need more reports than {lo} ({b} vs {a})")
     elif isinstance(rule, CadenceRule):

@@ -136,8 +136,9 @@ def run_fixture(pack: Pack, fixture: Fixture) -> list[CheckOutcome]:
                 problems.append(f"expected {_show(want)}; got for this rule: {got}")
             else:
                 remaining.remove(match)
+        shown = ("rule", "subject", "level", "since", "tier", "status")
         for w in remaining:
-            problems.append(f"unexpected warning {_show({k: v for k, v in _fields(w).items() if k in ('rule', 'subject', 'level', 'since', 'tier', 'status')})}")
+            problems.append(f"unexpected warning {_show({k: v for k, v in _fields(w).items() if k in shown})}")
         for text in check.notices or []:
             if not any(text in n for n in result.notices):
                 problems.append(f"expected a notice containing {text!r}; notices: {list(result.notices)}")

@@ -51,7 +51,7 @@ def _int_decimal(loader: _Loader, node: yaml.Node) -> int:
     return int(str(node.value), 10)  # "010" -> 10: decimal, never octal
 
 
-_Loader.add_constructor("tag:yaml.org,2002:int", _int_decimal)  # type: ignore[arg-type]
+_Loader.add_constructor("tag:yaml.org,2002:int", _int_decimal)
 
 
 class YamlDoc:

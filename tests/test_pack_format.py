@@ -1,0 +1,213 @@
+"""Loading packs: every error names the file, line, key path and what was expected."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from lifecycle_rules import PackError, load_pack
+from lifecycle_rules.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+JIANDE = (ROOT / "rulepacks/jiande/pack.yaml").read_text(encoding="utf-8")
+
+MINIMAL = textwrap.dedent("""\
+    id: mini
+    version: "1"
+    city: 测试
+    policy: {file: none, title: 测试}
+    levels:
+      orange: {name: 橙}
+      red: {name: 红}
+    steps:
+      - {name: 签约}
+      - {name: 拿地}
+      - {name: 开工}
+      - {name: 竣工}
+      - {name: 投产}
+    milestones: {签约: 签约, 落地: 拿地, 开工: 开工, 竣工: 竣工, 投产: 投产, 达产: 投产}
+    rules:
+      - id: r.one
+        kind: deadline
+        title: 落地未开工
+        clause: c1
+        anchor: {step_completed: 拿地}
+        target: {step_completed: 开工}
+        limit: {days: 90}
+        levels:
+          orange: {before_limit: 1/6}
+          red: limit
+        message: "{subject}"
+""")
+
+
+def write_pack(tmp_path: Path, text: str) -> Path:
+    d = tmp_path / "p"
+    d.mkdir(exist_ok=True)
+    (d / "pack.yaml").write_text(text, encoding="utf-8")
+    return d
+
+
+def error_of(tmp_path: Path, text: str) -> PackError:
+    with pytest.raises(PackError) as info:
+        load_pack(write_pack(tmp_path, text))
+    return info.value
+
+
+def test_minimal_pack_loads(tmp_path: Path) -> None:
+    pack = load_pack(write_pack(tmp_path, MINIMAL))
+    assert pack.id == "mini"
+    assert [r.id for r in pack.rules] == ["r.one"]
+
+
+def test_unknown_key_names_file_line_and_path(tmp_path: Path) -> None:
+    text = MINIMAL.replace("    limit: {days: 90}\n", "    limit: {days: 90}\n    limitt: 3\n")
+    err = error_of(tmp_path, text)
+    assert err.file is not None and err.file.endswith("pack.yaml")
+    assert err.path == "rules[0].limitt"
+    assert err.line == text.splitlines().index("    limitt: 3") + 1
+    assert "unknown key" in str(err)
+
+
+def test_wrong_type_names_the_key(tmp_path: Path) -> None:
+    err = error_of(tmp_path, MINIMAL.replace("limit: {days: 90}", "limit: {days: [1]}"))
+    assert err.path is not None and err.path.startswith("rules[0].limit.days")
+
+
+def test_unknown_step_in_rule(tmp_path: Path) -> None:
+    err = error_of(tmp_path, MINIMAL.replace("target: {step_completed: 开工}", "target: {step_completed: 开公}"))
+    assert err.path == "rules[0].target.step_completed"
+    assert "unknown step '开公'" in str(err)
+    assert err.line is not None and err.line > 20
+
+
+def test_duplicate_rule_id(tmp_path: Path) -> None:
+    rule = MINIMAL[MINIMAL.index("  - id: r.one"):]
+    err = error_of(tmp_path, MINIMAL + rule)
+    assert "duplicate rule id 'r.one'" in str(err)
+    assert err.path == "rules[1].id"
+
+
+def test_orange_after_red_is_refused(tmp_path: Path) -> None:
+    text = MINIMAL.replace("orange: {before_limit: 1/6}", "orange: {days: 120}")
+    err = error_of(tmp_path, text)
+    assert "red must come after orange" in str(err)
+
+
+def test_before_limit_out_of_range(tmp_path: Path) -> None:
+    err = error_of(tmp_path, MINIMAL.replace("before_limit: 1/6", "before_limit: 7/6"))
+    assert "between 0 and 1" in str(err)
+
+
+def test_level_not_declared(tmp_path: Path) -> None:
+    assert "  orange: {name: 橙}\n" in MINIMAL
+    err = error_of(tmp_path, MINIMAL.replace("  orange: {name: 橙}\n", ""))
+    assert "level 'orange' is not declared" in str(err)
+
+
+def test_missing_milestone_word(tmp_path: Path) -> None:
+    err = error_of(tmp_path, MINIMAL.replace("达产: 投产", "达产x: 投产"))
+    assert "达产" in str(err)
+
+
+def test_unknown_parameter(tmp_path: Path) -> None:
+    err = error_of(tmp_path, MINIMAL.replace("limit: {days: 90}", "limit: {days: $nope}"))
+    assert "unknown parameter 'nope'" in str(err)
+
+
+def test_bad_message_placeholder(tmp_path: Path) -> None:
+    err = error_of(tmp_path, MINIMAL.replace('message: "{subject}"', 'message: "{subjet}"'))
+    assert "unknown placeholder" in str(err) and "subjet" in str(err)
+
+
+def test_yaml_11_booleans_stay_strings(tmp_path: Path) -> None:
+    # A step named "no" or "on" is a string, never a boolean.
+    text = MINIMAL.replace("- {name: 签约}", "- {name: 签约, aliases: [no, on, yes, off]}")
+    pack = load_pack(write_pack(tmp_path, text))
+    assert pack.step_of["no"] == "签约" and pack.step_of["on"] == "签约"
+
+
+def test_yaml_bool_field_rejects_no(tmp_path: Path) -> None:
+    text = MINIMAL.replace("    limit: {days: 90}\n",
+                           "    limit: {days: 90}\n    when: {in_development_zone: no}\n")
+    assert text != MINIMAL
+    err = error_of(tmp_path, text)
+    assert err.path == "rules[0].when.in_development_zone"
+
+
+def test_leading_zero_is_decimal(tmp_path: Path) -> None:
+    pack = load_pack(write_pack(tmp_path, MINIMAL.replace("limit: {days: 90}", "limit: {days: 010}")))
+    rule = pack.rules[0]
+    assert rule.limit.days == 10  # type: ignore[union-attr]
+
+
+def test_python_tag_refused(tmp_path: Path) -> None:
+    err = error_of(tmp_path, MINIMAL + "x: !!python/object/apply:os.system [echo hi]\n")
+    assert err.line == MINIMAL.count("\n") + 1
+
+
+def test_alias_bomb_refused(tmp_path: Path) -> None:
+    bomb = "a: &a [x,x,x,x,x,x,x,x,x,x]\n"
+    for prev, name in zip("abcdef", "bcdefg", strict=True):
+        bomb += f"{name}: &{name} [" + ",".join([f"*{prev}"] * 10) + "]\n"
+    err = error_of(tmp_path, MINIMAL + bomb)
+    assert "alias bomb" in str(err)
+
+
+def test_duplicate_key(tmp_path: Path) -> None:
+    err = error_of(tmp_path, MINIMAL + "city: 又一个\n")
+    assert "duplicate key 'city'" in str(err)
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    d = tmp_path / "p"
+    d.mkdir()
+    (d / "pack.yaml").write_bytes(MINIMAL.encode("gbk"))
+    with pytest.raises(PackError, match="not UTF-8"):
+        load_pack(d)
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    err = error_of(tmp_path, "")
+    assert "empty" in str(err)
+
+
+def test_no_pack_yaml(tmp_path: Path) -> None:
+    with pytest.raises(PackError, match=r"no pack\.yaml"):
+        load_pack(tmp_path)
+
+
+def test_unknown_pack_id() -> None:
+    with pytest.raises(PackError, match="no pack named 'atlantis'"):
+        load_pack("atlantis")
+
+
+def test_builtin_packs_by_id() -> None:
+    assert load_pack("jiande").spec.city == "建德"
+    assert load_pack("luohe").spec.city == "漯河"
+
+
+def test_parameters_override_and_unknown() -> None:
+    pack = load_pack("jiande", {"sign_to_land_days": 120})
+    assert pack.parameters["sign_to_land_days"] == 120
+    with pytest.raises(PackError, match="unknown parameter"):
+        load_pack("jiande", {"nope": 1})
+
+
+def test_every_builtin_rule_cites_a_clause_and_states_vague_readings() -> None:
+    for pid in ("jiande", "luohe"):
+        pack = load_pack(pid)
+        for rule in pack.rules:
+            assert rule.clause.startswith(pack.spec.policy.file), rule.id
+        for name, param in pack.spec.parameters.items():
+            assert param.reading, f"{pid} parameter {name} has no stated reading"
+
+
+def test_schema_is_current(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema"]) == 0
+    generated = json.loads(capsys.readouterr().out)
+    committed = json.loads((root / "docs/pack.schema.json").read_text(encoding="utf-8"))
+    assert generated == committed, "run: lifecycle-rules schema -o docs/pack.schema.json"
