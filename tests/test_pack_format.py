@@ -211,3 +211,17 @@ def test_schema_is_current(root: Path, capsys: pytest.CaptureFixture[str]) -> No
     generated = json.loads(capsys.readouterr().out)
     committed = json.loads((root / "docs/pack.schema.json").read_text(encoding="utf-8"))
     assert generated == committed, "run: lifecycle-rules schema -o docs/pack.schema.json"
+
+
+def test_scope_leaves_out_projects_with_a_notice(tmp_path: Path) -> None:
+    from lifecycle_rules import evaluate
+
+    text = MINIMAL.replace("rules:\n", "scope: {investment_wan: {min: 2000}}\nscope_clause: 一\nrules:\n")
+    pack = load_pack(write_pack(tmp_path, text))
+    events = [{"date": "2024-03-02", "type": "step_completed", "step": "拿地"}]
+    small = evaluate(pack, {"project": {"id": "S", "investment_wan": 1999.9}, "events": events}, "2024-06-01")
+    assert small.warnings == () and "outside the pack's scope (一)" in small.notices[0]
+    unknown = evaluate(pack, {"project": {"id": "U"}, "events": events}, "2024-06-01")
+    assert unknown.warnings == ()
+    big = evaluate(pack, {"project": {"id": "B", "investment_wan": 2000}, "events": events}, "2024-06-01")
+    assert [w.level for w in big.warnings] == ["red"]

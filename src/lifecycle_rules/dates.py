@@ -23,7 +23,7 @@ from .errors import CalendarError
 Unit = Literal["days", "working_days", "months"]
 UNITS: tuple[Unit, ...] = ("days", "working_days", "months")
 
-_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_ISO = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
 
 
 def parse_iso_date(value: object) -> dt.date:
@@ -163,7 +163,7 @@ def reached_on(anchor: dt.date, unit: Unit, threshold: Fraction, cal: WorkCalend
 @lru_cache(maxsize=4096)
 def month_of(period: str) -> tuple[int, int]:
     """``2024-03`` -> (2024, 3); raises ValueError otherwise."""
-    m = re.fullmatch(r"(\d{4})-(\d{2})", period)
+    m = re.fullmatch(r"([0-9]{4})-([0-9]{2})", period)
     if not m or not 1 <= int(m[2]) <= 12:
         raise ValueError(f"expected a month like 2024-03, got {period!r}")
     return int(m[1]), int(m[2])
@@ -171,7 +171,7 @@ def month_of(period: str) -> tuple[int, int]:
 
 def iso_week_of(period: str) -> dt.date:
     """``2024-W23`` -> the Monday of that ISO week; raises ValueError otherwise."""
-    m = re.fullmatch(r"(\d{4})-W(\d{2})", period)
+    m = re.fullmatch(r"([0-9]{4})-W([0-9]{2})", period)
     if not m:
         raise ValueError(f"expected an ISO week like 2024-W23, got {period!r}")
     try:

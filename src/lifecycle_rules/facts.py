@@ -46,6 +46,7 @@ class Facts:
     spans: list[Span] = field(default_factory=list)
     exit_date: dt.date | None = None
     first_date: dt.date | None = None
+    entries: dict[str, dt.date] = field(default_factory=dict)
 
     @classmethod
     def build(cls, pack: Pack, history: History, as_of: dt.date) -> Facts:
@@ -83,11 +84,18 @@ class Facts:
         for step, d in f.completed.items():
             if f.started[step] > d:
                 f.started[step] = d
+        for st in pack.spec.stages:
+            d = f._entry(st.name)
+            if d is not None:
+                f.entries[st.name] = d
         f.spans = f._stage_spans()
         return f
 
     # -- stages -------------------------------------------------------------------------
     def stage_entry(self, stage: str) -> dt.date | None:
+        return self.entries.get(stage)
+
+    def _entry(self, stage: str) -> dt.date | None:
         spec = self.pack.spec.stages[self.pack.stage_order[stage]]
         dates = [self.completed[s] for s in map(self.pack.step_of.get, spec.entered_by.completed)
                  if s in self.completed]

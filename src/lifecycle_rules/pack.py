@@ -57,6 +57,8 @@ class Pack:
     stage_order: Mapping[str, int] = field(repr=False)
     rule_order: Mapping[str, int] = field(repr=False)
     event_types: frozenset[str] = field(repr=False)
+    # Per-rule values computed once (thresholds as exact fractions); a cache, not state.
+    memo: dict[tuple[str, str], Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def id(self) -> str:
@@ -360,6 +362,25 @@ def deadline_limits(pack: Pack, rule: DeadlineRule) -> list[tuple[float | None, 
         return [(None, pack.duration(Duration(days=lim.days, working_days=lim.working_days,
                                               months=lim.months)))]
     return [(band.below, pack.duration(band)) for band in lim.by_investment]
+
+
+def deadline_plan(pack: Pack, rule: DeadlineRule) -> list[tuple[float | None, Threshold, dict[Level, Threshold]]]:
+    """(investment bound, red limit, level thresholds) per band, computed once per pack."""
+    key = ("deadline", rule.id)
+    plan = pack.memo.get(key)
+    if plan is None:
+        plan = [(below, lim, deadline_thresholds(pack, rule, lim)) for below, lim in deadline_limits(pack, rule)]
+        pack.memo[key] = plan
+    return plan  # type: ignore[no-any-return]
+
+
+def level_durations(pack: Pack, rule: StagnationRule | CadenceRule) -> dict[Level, Threshold]:
+    key = ("durations", rule.id)
+    out = pack.memo.get(key)
+    if out is None:
+        out = {lv: pack.duration(d) for lv, d in rule.levels.items()}
+        pack.memo[key] = out
+    return out  # type: ignore[no-any-return]
 
 
 def _check_rule(pack: Pack, rule: Rule, path: str, check_stages: Any) -> None:

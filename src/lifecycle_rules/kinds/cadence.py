@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..dates import add_months, reached_on, week_label
 from ..models import LEVEL_RANK
+from ..pack import level_durations
 from ..packspec import CadenceRule
 from . import Episode
 
@@ -75,7 +76,7 @@ def episodes(rule: Rule, facts: Facts) -> list[Episode]:
     for _, e in facts.of_type(rule.report):
         if e.period is not None and e.period not in filed:
             filed[e.period] = e.date  # events are sorted: the first filing counts
-    thresholds = {lv: pack.duration(d) for lv, d in rule.levels.items()}
+    thresholds = level_durations(pack, rule)
     out: list[Episode] = []
     seen: set[str] = set()
     for span in spans:

@@ -27,7 +27,7 @@ class MissingInvestment(Exception):
 
 def episodes(rule: Rule, facts: Facts) -> list[Episode]:
     assert isinstance(rule, DeadlineRule)
-    from ..pack import deadline_limits, deadline_thresholds
+    from ..pack import deadline_plan
 
     anchor = facts.anchor_date(rule.anchor)
     if anchor is None or anchor > facts.as_of:
@@ -36,15 +36,14 @@ def episodes(rule: Rule, facts: Facts) -> list[Episode]:
     if cleared is not None and cleared <= anchor:
         return []
     pack = facts.pack
-    limits = deadline_limits(pack, rule)
-    if limits[0][0] is None and len(limits) == 1:
-        limit = limits[0][1]
+    plan = deadline_plan(pack, rule)
+    if len(plan) == 1:
+        _, limit, thresholds = plan[0]
     else:
         inv = facts.history.project.investment_wan
         if inv is None:
             raise MissingInvestment(rule.id)
-        limit = next(th for below, th in limits if below is None or inv < below)
-    thresholds = deadline_thresholds(pack, rule, limit)
+        _, limit, thresholds = next(p for p in plan if p[0] is None or inv < p[0])
     cal = pack.calendar
     levels = sorted(
         ((lv, reached_on(anchor, th.unit, th.value, cal)) for lv, th in thresholds.items()),

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..dates import reached_on
 from ..models import LEVEL_RANK
+from ..pack import level_durations
 from ..packspec import StagnationRule
 from . import Episode
 
@@ -38,7 +39,7 @@ def episodes(rule: Rule, facts: Facts) -> list[Episode]:
         return []
     kinds = set(rule.progress)
     progress = sorted({e.date for _, e in facts.events if e.type in kinds})
-    thresholds = {lv: pack.duration(d) for lv, d in rule.levels.items()}
+    thresholds = level_durations(pack, rule)
     out: list[Episode] = []
     for start, end in stretches:
         anchors = [start] + [d for d in progress if start < d and (end is None or d < end)]

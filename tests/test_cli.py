@@ -1,0 +1,142 @@
+"""The command line, end to end, on the bundled examples and on broken input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lifecycle_rules import evaluate, load_pack
+from lifecycle_rules.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_evaluate_examples_matches_the_library(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["evaluate", "--pack", "jiande", "--as-of", "2024-11-30",
+                          str(ROOT / "examples/jiande.jsonl")], capsys)
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    pack = load_pack("jiande")
+    expected = []
+    for line in (ROOT / "examples/jiande.jsonl").read_text(encoding="utf-8").splitlines():
+        expected += [w.to_dict() for w in evaluate(pack, line, "2024-11-30").warnings]
+    assert rows == expected
+    assert len(rows) >= 5
+    assert "read 18, evaluated 18, rejected 0" in err
+
+
+def test_evaluate_jobs_gives_the_same_order(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    src = (ROOT / "examples/jiande.jsonl").read_text(encoding="utf-8")
+    big = tmp_path / "big.jsonl"
+    lines = []
+    for i in range(40):
+        for line in src.splitlines():
+            h = json.loads(line)
+            h["project"]["id"] += f"-{i}"
+            lines.append(json.dumps(h, ensure_ascii=False))
+    big.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _, one, _ = run(["evaluate", "--pack", "jiande", "--as-of", "2025-06-30", str(big)], capsys)
+    code, two, _ = run(["evaluate", "--pack", "jiande", "--as-of", "2025-06-30", "--jobs", "2", str(big)], capsys)
+    assert code == 0
+    assert one == two and one.count("\n") > 100
+
+
+def test_rejects_are_reported_and_the_rest_evaluated(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    good = (ROOT / "examples/jiande.jsonl").read_text(encoding="utf-8").splitlines()[:3]
+    bad_date = json.dumps({"project": {"id": "BAD-1"}, "events": [{"date": "2024-02-30", "type": "progress"}]})
+    bad_step = json.dumps({"project": {"id": "BAD-2"}, "events": [
+        {"date": "2024-02-03", "type": "step_completed", "step": "开公"}]}, ensure_ascii=False)
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join([good[0], bad_date, good[1], "{not json", bad_step, good[2]]) + "\n",
+                   encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    code, _, err = run(["evaluate", "--pack", "jiande", "--as-of", "2024-11-30", str(src), "-o", str(out)], capsys)
+    assert code == 1
+    assert "read 6, evaluated 3, rejected 3" in err
+    rejects = [json.loads(x) for x in (tmp_path / "out.jsonl.rejects.jsonl").read_text(encoding="utf-8").splitlines()]
+    by_line = {r["locator"]: r for r in rejects}
+    assert set(by_line) == {"line 2", "line 4", "line 5"}
+    assert by_line["line 2"]["project_id"] == "BAD-1" and by_line["line 2"]["field"] == "events[0].date"
+    assert by_line["line 5"]["field"] == "events[0].step" and "开公" in by_line["line 5"]["message"]
+    assert out.is_file()
+    code, _, _ = run(["evaluate", "--pack", "jiande", "--as-of", "2024-11-30", str(src), "-o", str(out),
+                      "--allow-rejects"], capsys)
+    assert code == 0
+
+
+def test_bad_pack_and_missing_file_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(["evaluate", "--pack", "atlantis", "--as-of", "2024-11-30", "x.jsonl"], capsys)
+    assert code == 2 and "atlantis" in err
+    code, _, err = run(["evaluate", "--pack", "jiande", "--as-of", "2024-11-30", str(tmp_path / "none.jsonl")], capsys)
+    assert code == 2 and "no such file" in err
+
+
+def test_bad_as_of_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["evaluate", "--pack", "jiande", "--as-of", "2024-13-01", "x.jsonl"])
+    assert info.value.code == 2
+
+
+def test_param_sets_a_pack_parameter(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    src = tmp_path / "one.jsonl"
+    src.write_text(json.dumps({"project": {"id": "P", "sector": "industrial"}, "events": [
+        {"date": "2024-01-10", "type": "step_completed", "step": "签约"}]}, ensure_ascii=False) + "\n",
+        encoding="utf-8")
+    _, out, _ = run(["evaluate", "--pack", "jiande", "--as-of", "2024-05-10", str(src)], capsys)
+    assert out == ""
+    _, out, _ = run(["evaluate", "--pack", "jiande", "--as-of", "2024-05-10", "--param",
+                     "sign_to_land_days=120", str(src)], capsys)
+    assert json.loads(out)["level"] == "red"
+
+
+def test_packs_lists_builtins(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["packs"], capsys)
+    assert code == 0
+    ids = [line.split("\t")[0] for line in out.splitlines()]
+    assert {"jiande", "luohe"} <= set(ids)
+
+
+def test_test_command_passes_builtin_packs(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["test", str(ROOT / "rulepacks/jiande"), str(ROOT / "rulepacks/luohe")], capsys)
+    assert code == 0, out
+    assert "rules exercised 5/5" in out and "rules exercised 6/6" in out
+
+
+def test_test_command_fails_on_uncovered_level_and_unpinned_threshold(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    pack = tmp_path / "jiande"
+    shutil.copytree(ROOT / "rulepacks/jiande", pack)
+    # Without these, jd.land-to-start's orange is never seen on its first day and the
+    # red of the 18-month band loses its day-before check.
+    for name in ("land-to-start.yaml", "milestone-words.yaml", "signoff-close-reopen.yaml",
+                 "tiers.yaml", "no-board.yaml", "project-exited.yaml"):
+        (pack / "fixtures" / name).unlink()
+    code, out, _ = run(["test", str(pack)], capsys)
+    assert code == 1
+    assert "NOT PINNED orange of rule jd.land-to-start" in out
+
+
+def test_test_command_reports_a_failing_check(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    pack = tmp_path / "luohe"
+    shutil.copytree(ROOT / "rulepacks/luohe", pack)
+    f = pack / "fixtures/negotiation-stall.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace("since: 2024-04-16", "since: 2024-04-17"), encoding="utf-8")
+    code, out, _ = run(["test", str(pack)], capsys)
+    assert code == 1
+    assert "FAIL" in out and "negotiation-stall.yaml" in out and "2024-04-17" in out
+
+
+def test_schema_to_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "s.json"
+    assert main(["schema", "-o", str(target)]) == 0
+    schema = json.loads(target.read_text(encoding="utf-8"))
+    assert "rules" in schema["properties"]
