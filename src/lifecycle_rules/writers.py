@@ -1,0 +1,362 @@
+"""Write evaluation results (SPEC §4) and reader rejects as JSON Lines, CSV or XLSX.
+
+A file appears complete or not at all: rows go to a hidden ``.<name>.partial``
+beside the target, which ``close()`` renames into place (``os.replace``, atomic
+on one file system); ``abort()``, or an exception inside ``with``, deletes it.
+An existing file at the target stays untouched until a successful ``close()``.
+Standard output cannot be taken back, so it is written as it goes.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import enum
+import json
+import os
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import suppress
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Literal, Protocol, Self
+
+from .readers import Reject
+
+__all__ = ["RESULT_HEADERS", "RESULT_KEYS", "ResultWriter", "open_writer", "write_rejects"]
+
+Format = Literal["jsonl", "csv", "xlsx"]
+
+RESULT_KEYS = (
+    "project_id", "key", "rule", "subject", "level", "since", "due", "tier",
+    "status", "responsible", "clause", "message",
+)  # fmt: skip
+RESULT_HEADERS = {
+    "project_id": "项目代码",
+    "key": "预警编号",
+    "rule": "规则",
+    "subject": "对象",
+    "level": "等级",
+    "since": "起始日期",
+    "due": "期限",
+    "tier": "协调层级",
+    "status": "状态",
+    "responsible": "责任单位",
+    "clause": "政策条款",
+    "message": "提示内容",
+}
+_REJECT_KEYS = ("file", "locator", "project_id", "field", "message")
+_REJECT_HEADERS = {
+    "file": "文件",
+    "locator": "位置",
+    "project_id": "项目代码",
+    "field": "字段",
+    "message": "问题",
+}
+_DATE_KEYS = frozenset({"since", "due"})
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_LIST_JOIN = "、"
+_SUFFIX_FORMATS: dict[str, Format] = {
+    ".jsonl": "jsonl",
+    ".json": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".xlsx": "xlsx",
+}
+_XLSX_WIDTHS = {"key": 36, "rule": 20, "responsible": 24, "clause": 24, "message": 60}
+
+
+class ResultWriter(Protocol):
+    """Rows in, one finished file out; ``with`` commits on success, aborts on error."""
+
+    def write(self, row: Mapping[str, object]) -> None: ...
+    def close(self) -> None: ...
+    def abort(self) -> None: ...
+    def __enter__(self) -> ResultWriter: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+def _partial_path(final: Path) -> Path:
+    return final.with_name(f".{final.name}.partial")
+
+
+def _fsync(stream: IO[Any]) -> None:
+    stream.flush()
+    os.fsync(stream.fileno())
+
+
+class _Writer:
+    """The life cycle shared by every format: write rows, then commit or discard."""
+
+    def __init__(self, final: Path | None, keys: Sequence[str], headers: Mapping[str, str]) -> None:
+        self._final = final
+        self._partial = _partial_path(final) if final is not None else None
+        self._keys = tuple(keys)
+        self._headers = headers
+        self._columns: tuple[str, ...] | None = None
+        self._done = False
+
+    def write(self, row: Mapping[str, object]) -> None:
+        if self._done:
+            raise ValueError("write() on a writer that is already closed or aborted")
+        self._write(self._ordered(row))
+
+    def close(self) -> None:
+        """Finish and move the file into place; a second call does nothing."""
+        if self._done:
+            return
+        self._done = True
+        try:
+            self._finish()
+            if self._partial is not None and self._final is not None:
+                os.replace(self._partial, self._final)
+        except BaseException:
+            self._discard()
+            raise
+
+    def abort(self) -> None:
+        """Drop everything written; after close() it does nothing."""
+        if self._done:
+            return
+        self._done = True
+        self._discard()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def _ordered(self, row: Mapping[str, object]) -> dict[str, object]:
+        ordered = {key: row[key] for key in self._keys if key in row}
+        ordered.update((key, value) for key, value in row.items() if key not in ordered)
+        return ordered
+
+    def _fix_columns(self, row: Mapping[str, object]) -> tuple[str, ...]:
+        """Tabular formats: all known keys, then the first row's extra keys."""
+        if self._columns is None:
+            self._columns = self._keys + tuple(k for k in row if k not in self._keys)
+            self._write_header(self._columns)
+        extra = [k for k in row if k not in self._columns]
+        if extra:
+            raise ValueError(f"keys {extra} are not columns of this file (the first row fixes them)")
+        return self._columns
+
+    def _discard(self) -> None:
+        # Runs while another error propagates; cleanup must not replace that error.
+        with suppress(Exception):
+            self._release()
+        if self._partial is not None:
+            self._partial.unlink(missing_ok=True)
+
+    def _write(self, row: dict[str, object]) -> None:
+        raise NotImplementedError
+
+    def _write_header(self, columns: Sequence[str]) -> None:
+        raise NotImplementedError
+
+    def _finish(self) -> None:
+        raise NotImplementedError
+
+    def _release(self) -> None:
+        raise NotImplementedError
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON: {value!r}")
+
+
+class _JsonlWriter(_Writer):
+    def __init__(self, final: Path | None, keys: Sequence[str], headers: Mapping[str, str]) -> None:
+        super().__init__(final, keys, headers)
+        self._owned = self._partial is not None
+        self._stream: IO[str] = (
+            open(self._partial, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+            if self._partial is not None
+            else sys.stdout
+        )
+
+    def _write(self, row: dict[str, object]) -> None:
+        self._stream.write(json.dumps(row, ensure_ascii=False, default=_json_default) + "\n")
+
+    def _finish(self) -> None:
+        if self._owned:
+            _fsync(self._stream)
+            self._stream.close()
+        else:
+            self._stream.flush()
+
+    def _release(self) -> None:
+        if self._owned:
+            self._stream.close()
+
+
+def _text_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return _LIST_JOIN.join(_text_cell(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return _text_cell(value.value)
+    return str(value)
+
+
+class _CsvWriter(_Writer):
+    def __init__(self, final: Path, keys: Sequence[str], headers: Mapping[str, str]) -> None:
+        super().__init__(final, keys, headers)
+        assert self._partial is not None
+        # The BOM is what makes Excel read UTF-8 rather than the local code page.
+        self._stream = open(self._partial, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
+        self._csv = csv.writer(self._stream)
+
+    def _write_header(self, columns: Sequence[str]) -> None:
+        self._csv.writerow([self._headers.get(k, k) for k in columns])
+
+    def _write(self, row: dict[str, object]) -> None:
+        columns = self._fix_columns(row)
+        self._csv.writerow([_text_cell(row.get(k)) for k in columns])
+
+    def _finish(self) -> None:
+        self._fix_columns({})
+        _fsync(self._stream)
+        self._stream.close()
+
+    def _release(self) -> None:
+        self._stream.close()
+
+
+class _XlsxWriter(_Writer):
+    def __init__(self, final: Path, keys: Sequence[str], headers: Mapping[str, str], title: str) -> None:
+        import openpyxl
+
+        super().__init__(final, keys, headers)
+        assert self._partial is not None
+        # Fail now, not after a long run, if the directory is not writable.
+        self._partial.touch()
+        self._book = openpyxl.Workbook(write_only=True)
+        self._sheet = self._book.create_sheet(title=title)
+        # Sheet views are written with the first row, so set them before any row.
+        self._sheet.freeze_panes = "A2"
+
+    def _write_header(self, columns: Sequence[str]) -> None:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
+        from openpyxl.utils import get_column_letter
+
+        for index, key in enumerate(columns, 1):
+            width = _XLSX_WIDTHS.get(key, 14)
+            self._sheet.column_dimensions[get_column_letter(index)].width = width
+        bold = Font(bold=True)
+        cells = []
+        for key in columns:
+            cell = WriteOnlyCell(self._sheet, value=self._headers.get(key, key))
+            cell.font = bold
+            cells.append(cell)
+        self._sheet.append(cells)
+
+    def _write(self, row: dict[str, object]) -> None:
+        columns = self._fix_columns(row)
+        self._sheet.append([self._cell(k, row.get(k)) for k in columns])
+
+    def _cell(self, key: str, value: object) -> object:
+        from openpyxl.cell import WriteOnlyCell
+
+        if isinstance(value, str) and key in _DATE_KEYS and _ISO_DATE.fullmatch(value):
+            value = dt.date.fromisoformat(value)
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            cell = WriteOnlyCell(self._sheet, value=value)
+            cell.number_format = "yyyy-mm-dd"
+            return cell
+        if value is None or isinstance(value, (int, float, dt.datetime)):
+            return value
+        return _text_cell(value)
+
+    def _finish(self) -> None:
+        self._fix_columns({})
+        assert self._partial is not None
+        self._book.save(self._partial)
+        with open(self._partial, "rb") as saved:
+            os.fsync(saved.fileno())
+
+    def _release(self) -> None:
+        # openpyxl streams rows to its own temp file and deletes it only on save
+        # or at exit; a long-lived process that aborts should not pile them up.
+        temp = getattr(self._sheet, "_writer", None)
+        if temp is not None:
+            self._sheet.close()
+            temp.cleanup()
+
+
+def _open(
+    path: str | Path | None,
+    fmt: Format | None,
+    keys: Sequence[str],
+    headers: Mapping[str, str],
+    title: str,
+) -> _Writer:
+    if path is None or str(path) == "-":
+        if fmt not in (None, "jsonl"):
+            raise ValueError(f"{fmt} output needs a file path; standard output takes JSON Lines")
+        return _JsonlWriter(None, keys, headers)
+    final = Path(path)
+    chosen = fmt or _SUFFIX_FORMATS.get(final.suffix.lower())
+    if chosen is None:
+        known = ", ".join(sorted(_SUFFIX_FORMATS))
+        raise ValueError(f"{final}: cannot tell the format from its suffix (known: {known}); pass fmt=")
+    if chosen == "jsonl":
+        return _JsonlWriter(final, keys, headers)
+    if chosen == "csv":
+        return _CsvWriter(final, keys, headers)
+    if chosen == "xlsx":
+        return _XlsxWriter(final, keys, headers, title)
+    raise ValueError(f"unknown format {chosen!r} (jsonl, csv or xlsx)")
+
+
+def open_writer(path: str | Path | None, fmt: Format | None = None) -> ResultWriter:
+    """Open a result writer; ``None`` or ``"-"`` is standard output (JSON Lines).
+
+    The format comes from ``fmt`` or the suffix (``.jsonl``/``.json``, ``.csv``,
+    ``.xlsx``). JSON Lines keeps SPEC §4 key order, then any extra keys. CSV
+    (UTF-8 with BOM) and XLSX use Chinese headers, join ``responsible`` with
+    "、", and take their columns from SPEC §4 plus the first row's extra keys.
+    XLSX writes ``since``/``due`` as real dates under a frozen header row.
+    """
+    return _open(path, fmt, RESULT_KEYS, RESULT_HEADERS, "预警")
+
+
+def write_rejects(path: str | Path, rejects: Iterable[Reject]) -> int:
+    """Write rejects as JSON Lines, or CSV with BOM for a ``.csv`` path; return the count.
+
+    The same all-or-nothing rule as results applies.
+    """
+    fmt: Format = "csv" if Path(path).suffix.lower() == ".csv" else "jsonl"
+    count = 0
+    with _open(path, fmt, _REJECT_KEYS, _REJECT_HEADERS, "问题") as writer:
+        for reject in rejects:
+            writer.write(reject.to_dict())
+            count += 1
+    return count
