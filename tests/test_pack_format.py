@@ -225,3 +225,49 @@ def test_scope_leaves_out_projects_with_a_notice(tmp_path: Path) -> None:
     assert unknown.warnings == ()
     big = evaluate(pack, {"project": {"id": "B", "investment_wan": 2000}, "events": events}, "2024-06-01")
     assert [w.level for w in big.warnings] == ["red"]
+
+
+def test_scope_cannot_depend_on_stage(tmp_path: Path) -> None:
+    text = MINIMAL.replace("rules:\n", "stages: [{name: 前期, entered_by: {completed: [签约]}}]\n"
+                           "scope: {stages: [前期]}\nrules:\n")
+    err = error_of(tmp_path, text)
+    assert err.path == "scope.stages"
+
+
+LADDER = """\
+ladder:
+  counts: orange
+  max_tier: 3
+  clause: c
+  routes:
+    - tiers: {1: [一级], 2: [二级], 3: [三级]}
+"""
+
+
+def test_ladder_counts_warnings_at_or_above_its_level(tmp_path: Path) -> None:
+    from lifecycle_rules import evaluate
+
+    # Two red-only rules: each red counts for a ladder that counts oranges and up.
+    text = MINIMAL.replace("      orange: {before_limit: 1/6}\n", "").replace("rules:\n", LADDER + "rules:\n")
+    text = text.replace("  - id: r.one", "  - id: r.two\n    kind: deadline\n    title: 签约未落地\n"
+                        "    clause: c2\n    anchor: {step_completed: 签约}\n    target: {step_completed: 拿地}\n"
+                        "    limit: {days: 30}\n    levels: {red: limit}\n    message: x\n  - id: r.one")
+    pack = load_pack(write_pack(tmp_path, text))
+    events = [{"date": "2024-01-01", "type": "step_completed", "step": "签约"},
+              {"date": "2024-03-01", "type": "step_completed", "step": "拿地"}]
+    r = evaluate(pack, {"project": {"id": "T"}, "events": events}, "2024-06-01", include_closed=True)
+    assert [(w.rule, w.level, w.tier, w.responsible) for w in r.warnings] == [
+        ("r.two", "red", 1, ("一级",)), ("r.one", "red", 2, ("二级",))]
+
+
+def test_cadence_subject_keeps_one_key_per_period(tmp_path: Path) -> None:
+    from lifecycle_rules import evaluate
+
+    demo = (Path(__file__).parent / "data/packs/demo/pack.yaml").read_text(encoding="utf-8")
+    text = demo.replace("    title: 月报\n", "    title: 月报\n    subject: 月报\n")
+    pack = load_pack(write_pack(tmp_path, text))
+    events = [{"date": "2024-03-20", "type": "step_completed", "step": "开工"}]
+    r = evaluate(pack, {"project": {"id": "C"}, "events": events}, "2024-06-30")
+    keys = [w.key for w in r.warnings if w.rule == "demo.monthly-report"]
+    assert keys == ["C/demo.monthly-report/月报 2024-03", "C/demo.monthly-report/月报 2024-04",
+                    "C/demo.monthly-report/月报 2024-05"]

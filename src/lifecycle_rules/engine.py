@@ -111,14 +111,17 @@ def _tiers(pack: Pack, found: list[_Found]) -> dict[str, int]:
     if ladder is None:
         return {}
     counted = ladder.counts
-    reached = sorted(
-        (f.standing.first_reached[counted], f.key) for f in found
-        if counted in f.standing.first_reached
-    )
+    floor = LEVEL_RANK[counted]
+
+    def reached_at(f: _Found) -> dt.date | None:
+        days = [d for lv, d in f.standing.first_reached.items() if LEVEL_RANK[lv] >= floor]
+        return min(days) if days else None
+
+    reached = sorted((d, f.key) for f in found if (d := reached_at(f)) is not None)
     ordinal = {key: n for n, (_, key) in enumerate(reached, start=1)}
     out: dict[str, int] = {}
     for f in found:
-        if f.key in ordinal and LEVEL_RANK[f.standing.level] >= LEVEL_RANK[counted]:
+        if f.key in ordinal and LEVEL_RANK[f.standing.level] >= floor:
             n = ordinal[f.key]
         else:
             n = sum(1 for d, _ in reached if d <= f.standing.since)

@@ -85,9 +85,9 @@ class Facts:
             if f.started[step] > d:
                 f.started[step] = d
         for st in pack.spec.stages:
-            d = f._entry(st.name)
-            if d is not None:
-                f.entries[st.name] = d
+            entered = f._entry(st.name)
+            if entered is not None:
+                f.entries[st.name] = entered
         f.spans = f._stage_spans()
         return f
 

@@ -265,6 +265,9 @@ def compile_pack(spec: PackSpec, source: str, parameters: Mapping[str, Any] | No
         for k, a in enumerate(items):
             check_condition(f"{path}[{k}].when", a.when)
 
+    if spec.scope is not None and spec.scope.stages is not None:
+        raise _err("scope.stages", "a pack's scope is about the project, not its stage; "
+                   "put stages on the rules")
     check_condition("scope", spec.scope)
     check_assignments("project_unit", spec.project_unit)
     for i, step in enumerate(spec.steps):
@@ -371,7 +374,7 @@ def deadline_plan(pack: Pack, rule: DeadlineRule) -> list[tuple[float | None, Th
     if plan is None:
         plan = [(below, lim, deadline_thresholds(pack, rule, lim)) for below, lim in deadline_limits(pack, rule)]
         pack.memo[key] = plan
-    return plan  # type: ignore[no-any-return]
+    return plan
 
 
 def level_durations(pack: Pack, rule: StagnationRule | CadenceRule) -> dict[Level, Threshold]:
@@ -380,7 +383,7 @@ def level_durations(pack: Pack, rule: StagnationRule | CadenceRule) -> dict[Leve
     if out is None:
         out = {lv: pack.duration(d) for lv, d in rule.levels.items()}
         pack.memo[key] = out
-    return out  # type: ignore[no-any-return]
+    return out
 
 
 def _check_rule(pack: Pack, rule: Rule, path: str, check_stages: Any) -> None:

@@ -55,7 +55,11 @@ class Condition(BaseModel):
     in_development_zone: StrictBool | None = None
     investment_wan: Range | None = None
     stages: list[str] | None = Field(
-        default=None, description="the project's stage (at the warning's date) is one of these"
+        default=None,
+        description="the project's stage is one of these: for a rule, the stage its episode "
+        "belongs to (deadline: at the anchor; stagnation: when the silence began; shortfall: "
+        "when the first level was reached; cadence: the stage the period was owed in); "
+        "for a route or an assignment, the warning's stage. Not allowed in scope.",
     )
     attributes: dict[str, str | int | float | StrictBool] | None = None
 
@@ -379,6 +383,14 @@ class PolicyRef(BaseModel):
     status: str = ""
 
 
+class NotEncoded(BaseModel):
+    """A clause the pack read and deliberately does not turn into warnings, and why."""
+
+    model_config = _STRICT
+    clause: str = Field(min_length=1)
+    reading: str = Field(min_length=1)
+
+
 class PackSpec(BaseModel):
     """The whole ``pack.yaml``."""
 
@@ -401,6 +413,9 @@ class PackSpec(BaseModel):
     signoff: Signoff = Signoff()
     calendar: dict[int, CalendarYear] = {}
     rules: list[Rule] = Field(min_length=1)
+    not_encoded: list[NotEncoded] = Field(
+        default=[], description="clauses read and deliberately left out, each with its reason"
+    )
 
     _unify = field_validator("project_unit", mode="before")(
         classmethod(lambda cls, v: _assignments(v))

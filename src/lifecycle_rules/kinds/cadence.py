@@ -95,7 +95,7 @@ def episodes(rule: Rule, facts: Facts) -> list[Episode]:
             if levels[0][1] > facts.as_of or (got is not None and got <= levels[0][1]):
                 continue
             out.append(Episode(
-                subject=rule.subject or label,
+                subject=f"{rule.subject} {label}" if rule.subject else label,
                 anchor=due,
                 levels=tuple(levels),
                 due=due,

@@ -1,10 +1,11 @@
 """投资未达序时 (shortfall) and 月调度不符合要求 (non-compliant reports).
 
-Monthly reports are counted, once per period (a later report of the same period
-corrects an earlier one). ``cumulative`` counts every qualifying month; ``consecutive``
-counts months in a row. A level is reached on the filing date of the report that
-brings the count to its number. One warning per project and rule; it rises with the
-count and does not clear by itself (closure is by disposition).
+Monthly reports are counted once per period. A period counts from the first filing
+that shows it short (or non-compliant): a later correction can make a month count,
+but never un-count it, since the warning was sent (SPEC §1: a level only rises until
+it is closed). ``cumulative`` counts every such month; ``consecutive`` counts months in
+a row. A level is reached on the day the count reaches its number. One warning per
+project and rule; it does not clear by itself (closure is by disposition).
 """
 
 from __future__ import annotations
@@ -35,19 +36,15 @@ def _period_end(period: str) -> dt.date:
 
 def episodes(rule: Rule, facts: Facts) -> list[Episode]:
     assert isinstance(rule, ShortfallRule)
-    latest: dict[str, Event] = {}
-    for _, e in facts.of_type(rule.report):
-        if e.period is None:
-            continue
-        latest[e.period] = e  # events are sorted by date: the last one filed wins
     wanted = set(rule.stages) if rule.stages is not None else None
-    hits: list[tuple[str, dt.date]] = []
-    for period in sorted(latest):
-        e = latest[period]
-        if wanted is not None and facts.stage_at(_period_end(period)) not in wanted:
+    first_hit: dict[str, dt.date] = {}
+    for _, e in facts.of_type(rule.report):  # sorted by date: the first hit wins
+        if e.period is None or e.period in first_hit or not _qualifies(rule, e):
             continue
-        if _qualifies(rule, e):
-            hits.append((period, e.date))
+        if wanted is not None and facts.stage_at(_period_end(e.period)) not in wanted:
+            continue
+        first_hit[e.period] = e.date
+    hits = sorted(first_hit.items())
     if not hits:
         return []
     levels: list[tuple[Level, dt.date]] = []
