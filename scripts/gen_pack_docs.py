@@ -1,0 +1,492 @@
+"""Generate ``docs/packs.md``: every built-in rule pack, clause by clause.
+
+    python scripts/gen_pack_docs.py            # (re)write docs/packs.md
+    python scripts/gen_pack_docs.py --check    # exit 1 if docs/packs.md is stale
+
+The packs come from ``lifecycle_rules.discover_packs()`` (entry-point group
+``lifecycle_rules.packs``). By default only the packs this distribution ships are
+documented, so the output does not depend on which third-party plugins happen to be
+installed; ``--include-plugins`` documents those too (e.g. for a deployment's own copy).
+The output is deterministic: packs by id, everything else in pack order, numbers from
+the packs' stated parameter defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable, Sequence
+from fractions import Fraction
+from pathlib import Path
+
+from lifecycle_rules import PackEntry, discover_packs
+from lifecycle_rules.models import Level
+from lifecycle_rules.pack import Pack, Threshold, deadline_limits, deadline_thresholds
+from lifecycle_rules.packspec import (
+    Anchor,
+    Assignment,
+    CadenceRule,
+    Condition,
+    DeadlineRule,
+    Duration,
+    EarlyLevel,
+    Rule,
+    ShortfallRule,
+    StagnationRule,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "docs" / "packs.md"
+BUILTIN_ORIGIN = "lifecycle_rules._builtin:"
+
+ACTION_WORDS = {
+    "no_action_needed": "无需办理 (no_action_needed)",
+    "in_progress": "正在办理 (in_progress)",
+    "completed": "已完成办理 (completed)",
+    "project_exited": "项目退出 (project_exited)",
+}
+UNIT_WORDS = {"days": "days", "working_days": "working days", "months": "months"}
+LEVEL_ORDER = {"yellow": 0, "orange": 1, "red": 2}
+
+
+# -- small formatters ----------------------------------------------------------------------
+
+def cell(text: object) -> str:
+    """One Markdown table cell: one line, pipes escaped."""
+    s = " ".join(str(text).split())
+    return s.replace("|", "\\|") if s else "—"
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    return out
+
+
+def num(value: Fraction | float | int) -> str:
+    """75 -> '75'; 250/3 -> '83 1/3'; 0.5 -> '1/2' (exact, as the engine computes)."""
+    f = value if isinstance(value, Fraction) else Fraction(str(value))
+    if f.denominator == 1:
+        return str(f.numerator)
+    whole, rest = divmod(f.numerator, f.denominator)
+    frac = f"{rest}/{f.denominator}"
+    return f"{whole} {frac}" if whole else frac
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def wan(amount: float) -> str:
+    """An amount in 万元, with 亿 when it is a round number of them."""
+    a = Fraction(str(amount))
+    text = f"{num(a)}万"
+    if a and a % 10000 == 0:
+        text += f" ({num(a / 10000)}亿)"
+    return text
+
+
+def code(text: str) -> str:
+    return f"`{text}`"
+
+
+def amount(pack: Pack, raw: int | float | str, unit: str | None = None) -> str:
+    """A value as written, in words: ``180 days (`$sign_to_land_days`)`` for a parameter
+    (its default value), ``90 days`` or ``1/6`` otherwise."""
+    text = num(pack.number(raw)) + (f" {UNIT_WORDS[unit]}" if unit else "")
+    if isinstance(raw, str) and raw.startswith("$"):
+        text += f" ({code(raw)})"
+    return text
+
+
+def reached(th: Threshold, after: str = "") -> str:
+    """When a threshold is reached (SPEC §5: the first day elapsed time exceeds it);
+    ``after`` names the anchor when it is not the rule's obvious one."""
+    whole = th.value.numerator // th.value.denominator
+    if th.unit == "days":
+        return f"day {whole + 1}" + (f" after {after}" if after else "")
+    if th.unit == "working_days":
+        return f"the {ordinal(whole + 1)} working day"
+    if th.value.denominator == 1:
+        return f"the day after {whole} months"
+    return f"past {num(th.value)} months, pro rata within the month"
+
+
+def span(th: Threshold) -> str:
+    return f"{num(th.value)} {UNIT_WORDS[th.unit]}"
+
+
+def duration_raw(spec: Duration | EarlyLevel) -> tuple[str, int | float | str]:
+    for unit in ("days", "working_days", "months"):
+        value = getattr(spec, unit)
+        if value is not None:
+            return unit, value
+    raise ValueError("no duration")  # the schema requires one
+
+
+def levels_sorted(levels: Iterable[Level]) -> list[Level]:
+    return sorted(levels, key=lambda lv: LEVEL_ORDER[lv])
+
+
+# -- conditions and assignments --------------------------------------------------------------
+
+def condition(cond: Condition | None) -> str:
+    if cond is None:
+        return "every project"
+    parts: list[str] = []
+    if cond.sectors is not None:
+        parts.append("sector " + " or ".join(cond.sectors))
+    if cond.exclude_sectors is not None:
+        parts.append("sector not " + " or ".join(cond.exclude_sectors))
+    if cond.in_development_zone is not None:
+        parts.append("in the development zone" if cond.in_development_zone
+                     else "outside the development zone")
+    if cond.investment_wan is not None:
+        rng = cond.investment_wan
+        if rng.min is not None:
+            parts.append(f"investment ≥ {wan(rng.min)}")
+        if rng.below is not None:
+            parts.append(f"investment < {wan(rng.below)}")
+    if cond.stages is not None:
+        parts.append("stage " + " or ".join(cond.stages))
+    for name, want in (cond.attributes or {}).items():
+        shown = str(want).lower() if isinstance(want, bool) else str(want)
+        parts.append(f"{name} = {shown}")
+    return "; ".join(parts) if parts else "every project"
+
+
+def assignments(items: Sequence[Assignment]) -> str:
+    if not items:
+        return "—"
+    out: list[str] = []
+    for a in items:
+        units = "、".join(a.units)
+        if a.when is None:
+            out.append(units if len(items) == 1 else f"otherwise {units}")
+        else:
+            out.append(f"{units} if {condition(a.when)}")
+    return "; ".join(out)
+
+
+# -- rules in words --------------------------------------------------------------------------
+
+def anchor_words(anchor: Anchor) -> str:
+    if anchor.step_completed is not None:
+        return f"{anchor.step_completed} completed"
+    if anchor.step_started is not None:
+        return f"{anchor.step_started} started"
+    if anchor.stage_entered is not None:
+        return f"stage {anchor.stage_entered} entered"
+    return f"the planned {anchor.plan} date (plan.{anchor.plan})"
+
+
+def measures(rule: Rule) -> str:
+    if isinstance(rule, DeadlineRule):
+        target = (f"{rule.target.step_completed} completed" if rule.target.step_completed
+                  else f"{rule.target.step_started} started")
+        text = f"from {anchor_words(rule.anchor)} until {target}"
+    elif isinstance(rule, StagnationRule):
+        text = (f"no {', '.join(rule.progress)} event while in stage "
+                f"{' or '.join(rule.stages)}")
+    elif isinstance(rule, ShortfallRule):
+        what = ("months whose report has actual_wan < planned_wan" if rule.counts == "shortfall"
+                else "months whose report is compliant: false")
+        text = f"{rule.counting} count of {what} ({rule.report})"
+        if rule.stages is not None:
+            text += f", in stage {' or '.join(rule.stages)}"
+    else:
+        assert isinstance(rule, CadenceRule)
+        if rule.every == "month":
+            due = f"due on day {rule.due_day} of the following month"
+        elif rule.every == "week":
+            due = f"due on ISO weekday {rule.due_day} of its week"
+        else:
+            due = f"due on day {rule.due_day} of the quarter's first month"
+        text = f"{rule.report} every {rule.every}, {due}"
+        if rule.stages is not None:
+            text += f", while in stage {' or '.join(rule.stages)}"
+    if rule.when is not None:
+        text += f"; only for: {condition(rule.when)}"
+    if rule.subject is not None:
+        text += f"; subject {rule.subject}"
+    return text
+
+
+def deadline_levels(pack: Pack, rule: DeadlineRule) -> str:
+    limits = deadline_limits(pack, rule)
+    banded = rule.limit.by_investment is not None
+    per_band = [deadline_thresholds(pack, rule, th) for _, th in limits]
+    parts: list[str] = []
+    for level in levels_sorted(rule.levels):
+        spec = rule.levels[level]
+        if spec == "limit":
+            if banded:
+                assert rule.limit.by_investment is not None
+                bands: list[str] = []
+                lower: float | None = None
+                for band, (below, _) in zip(rule.limit.by_investment, limits, strict=True):
+                    unit, raw = duration_raw(band)
+                    if below is None:
+                        rng = f"≥ {wan(lower)}" if lower is not None else "any investment"
+                    elif lower is None:
+                        rng = f"< {wan(below)}"
+                    else:
+                        rng = f"{wan(lower)} to < {wan(below)}"
+                    bands.append(f"{rng}: {amount(pack, raw, unit)}")
+                    lower = below
+                parts.append(f"{level} at the limit, by investment: " + "; ".join(bands)
+                             + " — from the day after the band's limit")
+            else:
+                unit, raw = _limit_raw(rule)
+                th = limits[0][1]
+                parts.append(f"{level} at the limit, {amount(pack, raw, unit)} "
+                             f"— from {reached(th)}")
+        elif spec.before_limit is not None:
+            frac = amount(pack, spec.before_limit)
+            ths = [t[level] for t in per_band]
+            if banded:
+                where = " / ".join(span(t) for t in ths) + " by band"
+                parts.append(f"{level} {frac} before the limit ({where})")
+            else:
+                parts.append(f"{level} {frac} before the limit ({span(ths[0])}: from "
+                             f"{reached(ths[0])})")
+        else:
+            unit, raw = duration_raw(spec)
+            th = per_band[0][level]
+            parts.append(f"{level} at {amount(pack, raw, unit)} from the anchor "
+                         f"— from {reached(th)}")
+    return "; ".join(parts)
+
+
+def _limit_raw(rule: DeadlineRule) -> tuple[str, int | float | str]:
+    lim = rule.limit
+    for unit in ("days", "working_days", "months"):
+        value = getattr(lim, unit)
+        if value is not None:
+            return unit, value
+    raise ValueError("no limit")  # the schema requires one
+
+
+def duration_levels(pack: Pack, levels: dict[Level, Duration], after: str,
+                    anchor: str = "") -> str:
+    parts: list[str] = []
+    for level in levels_sorted(levels):
+        spec = levels[level]
+        unit, raw = duration_raw(spec)
+        th = pack.duration(spec)
+        parts.append(f"{level} after {amount(pack, raw, unit)} {after} — from {reached(th, anchor)}")
+    return "; ".join(parts)
+
+
+def shortfall_levels(rule: ShortfallRule) -> str:
+    what = "month short of the 序时 target" if rule.counts == "shortfall" \
+        else "non-compliant report"
+    how = "months in a row" if rule.counting == "consecutive" else "counted in all"
+    parts = [f"{level} at the {ordinal(rule.levels[level])} {what}"
+             for level in levels_sorted(rule.levels)]
+    return "; ".join(parts) + f" ({how}; reached on the filing date of the report that " \
+        "makes the count)"
+
+
+def level_words(pack: Pack, rule: Rule) -> str:
+    if isinstance(rule, DeadlineRule):
+        return deadline_levels(pack, rule)
+    if isinstance(rule, StagnationRule):
+        return duration_levels(pack, dict(rule.levels), "without progress")
+    if isinstance(rule, ShortfallRule):
+        return shortfall_levels(rule)
+    assert isinstance(rule, CadenceRule)
+    return duration_levels(pack, dict(rule.levels), "past the due day unfiled", "the due day")
+
+
+# -- one pack --------------------------------------------------------------------------------
+
+def render_pack(pack: Pack) -> list[str]:
+    spec = pack.spec
+    pol = spec.policy
+    out = [f"## {spec.city} `{spec.id}` — {pol.title}", ""]
+    facts = [
+        ("Pack version", code(spec.version)),
+        ("Policy", f"{pol.title} (`{pol.file}`)"),
+        ("Status", pol.status or "—"),
+        ("Issued", pol.issued.isoformat() if pol.issued else "—"),
+        ("Scope", condition(spec.scope) + (f" ({spec.scope_clause})" if spec.scope_clause
+                                           else "")),
+    ]
+    if spec.event_types:
+        facts.append(("Extra event types", ", ".join(code(t) for t in spec.event_types)))
+    out += [f"- **{k}**: {' '.join(v.split())}" for k, v in facts]
+    out.append("")
+
+    out += ["### Levels", ""]
+    out += table(["level", "local name", "action"],
+                 [(code(lv), spec.levels[lv].name, spec.levels[lv].action)
+                  for lv in levels_sorted(spec.levels)])
+    out.append("")
+
+    if spec.parameters:
+        out += ["### Parameters", "",
+                "Values the policy does not publish. Override with `load_pack(id, "
+                "parameters=...)`, `lifecycle-rules evaluate --param NAME=VALUE` or a "
+                "fixture's `parameters:`.", ""]
+        out += table(["parameter", "default", "description", "reading"],
+                     [(code("$" + name), p.default, p.description, p.reading or "")
+                      for name, p in spec.parameters.items()])
+        out.append("")
+
+    out += ["### Milestone words", ""]
+    out += table(["word", "step"], [(w, spec.milestones[w]) for w in spec.milestones])
+    out.append("")
+
+    out += ["### Steps (环节)", ""]
+    out += table(["step", "aliases", "responsible", "clause"],
+                 [(s.name, "、".join(s.aliases), assignments(s.responsible), s.clause or "")
+                  for s in spec.steps])
+    out.append("")
+
+    if spec.stages:
+        out += ["### Stages (阶段)", ""]
+        if spec.initial_stage:
+            out += [f"Initial stage: **{spec.initial_stage}** (assumed from the project's "
+                    "first event until a step enters a stage).", ""]
+        rows = []
+        for st in spec.stages:
+            entry = [f"{s} completed" for s in st.entered_by.completed]
+            entry += [f"{s} started" for s in st.entered_by.started]
+            rows.append((st.name, "; ".join(entry), assignments(st.responsible), st.clause or ""))
+        out += table(["stage", "entered when", "responsible", "clause"], rows)
+        out.append("")
+
+    if spec.project_unit:
+        out += ["### Project unit (项目责任单位)", "", assignments(spec.project_unit), ""]
+
+    if spec.ladder is not None:
+        lad = spec.ladder
+        out += ["### Coordination ladder (协调机制)", "",
+                (f"Tier from the count of the project's **{lad.counts}** warnings, "
+                 f"1 to {lad.max_tier}" if lad.max_tier > 1 else "A single tier")
+                + f". Clause: {lad.clause}.", ""]
+        if lad.reading:
+            out += [f"Reading: {' '.join(lad.reading.split())}", ""]
+        tiers = list(range(1, lad.max_tier + 1))
+        out += table(["#", "when", *[f"tier {t}" for t in tiers], "reading"],
+                     [(i + 1, condition(r.when) if r.when or i == 0 else "any other project",
+                       *["、".join(r.tiers[t]) for t in tiers], r.reading or "")
+                      for i, r in enumerate(lad.routes)])
+        out += ["", "The first route whose condition holds gives the units.", ""]
+
+    so = spec.signoff
+    out += ["### Sign-off (预警办理与销号)", ""]
+    out.append("- **Closing actions**: " + ", ".join(ACTION_WORDS[a] for a in so.closing_actions))
+    for lv in levels_sorted(so.closing_actions_by_level):
+        acts = so.closing_actions_by_level[lv]
+        out.append(f"- **Closing actions at {lv}**: " + ", ".join(ACTION_WORDS[a] for a in acts))
+    if so.cycle_days is not None:
+        limit = so.cycle_days * (so.overdue_after_pushes or 0)
+        out.append(f"- **Cycle**: {so.cycle_days} days from 正在办理; 销号超时 "
+                   f"(closure_overdue) after push {so.overdue_after_pushes}, from day "
+                   f"{limit + 1}, unless an extension runs")
+    else:
+        out.append("- **Cycle**: none (正在办理 stays in progress without a deadline)")
+    if so.clause:
+        out.append(f"- **Clause**: {so.clause}")
+    if so.reading:
+        out.append(f"- **Reading**: {' '.join(so.reading.split())}")
+    out.append("")
+
+    if spec.calendar:
+        out += ["### Calendar years supplied by the pack", ""]
+        out += table(["year", "holidays", "make-up workdays", "source"],
+                     [(y, ", ".join(d.isoformat() for d in c.holidays),
+                       ", ".join(d.isoformat() for d in c.workdays), c.source)
+                      for y, c in sorted(spec.calendar.items())])
+        out.append("")
+
+    out += [f"### Rules ({len(spec.rules)})", ""]
+    out += table(["id", "标题", "kind", "clause", "measures", "levels", "reading"],
+                 [(code(r.id), r.title, r.kind, r.clause, measures(r), level_words(pack, r),
+                   r.reading or "") for r in spec.rules])
+    out.append("")
+    if spec.not_encoded:
+        out += ["### Read and deliberately not encoded", ""]
+        out += table(["clause", "why"], [(n.clause, " ".join(n.reading.split()))
+                                         for n in spec.not_encoded])
+        out.append("")
+    return out
+
+
+# -- the whole file --------------------------------------------------------------------------
+
+def packs(include_plugins: bool = False) -> list[Pack]:
+    """The documented packs, by id; a pack that fails to load is an error here."""
+    chosen: list[PackEntry] = [e for e in discover_packs()
+                               if include_plugins or e.origin.startswith(BUILTIN_ORIGIN)]
+    broken = [f"{e.id}: {e.error}" for e in chosen if e.pack is None]
+    if broken:
+        raise RuntimeError("packs that fail to load:\n" + "\n".join(broken))
+    return sorted((e.pack for e in chosen if e.pack is not None), key=lambda p: p.id)
+
+
+def render(pack_list: Sequence[Pack]) -> str:
+    out = [
+        "# Rule packs",
+        "",
+        "<!-- Generated by scripts/gen_pack_docs.py from the installed packs; do not edit. -->",
+        "<!-- Regenerate: python scripts/gen_pack_docs.py (tests/test_docs.py checks it). -->",
+        "",
+        "Each city's rules as its pack encodes them, with the clause each implements and "
+        "the pack's reading of vague clauses. The pack format is described in "
+        "[pack-format.md](pack-format.md); the time rules (SPEC §5) are: a threshold T is "
+        "reached on the first day whose elapsed time exceeds T (day 91 for a 90-day limit), "
+        "working days are counted in (anchor, D], months from the anchor in one step. "
+        "Numbers are computed from the parameters' stated defaults.",
+        "",
+    ]
+    out += table(["pack", "city", "version", "policy", "status", "rules"],
+                 [(f"[{code(p.id)}](#{_anchor(p)})", p.spec.city, p.spec.version,
+                   p.spec.policy.title, p.spec.policy.status, len(p.spec.rules))
+                  for p in pack_list])
+    out.append("")
+    for p in pack_list:
+        out += render_pack(p)
+    while out and out[-1] == "":
+        out.pop()
+    return "\n".join(out) + "\n"
+
+
+def _anchor(pack: Pack) -> str:
+    """GitHub's heading anchor of the pack's section."""
+    heading = f"{pack.spec.city} {pack.spec.id} — {pack.spec.policy.title}".lower()
+    kept = "".join(c for c in heading if c.isalnum() or c in " -_")
+    return kept.replace(" ", "-")
+
+
+def generate(include_plugins: bool = False) -> str:
+    return render(packs(include_plugins))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
+    ap.add_argument("--include-plugins", action="store_true",
+                    help="also document installed third-party packs")
+    ap.add_argument("-o", "--output", type=Path, default=OUTPUT)
+    args = ap.parse_args(argv)
+    text = generate(args.include_plugins)
+    current = args.output.read_text(encoding="utf-8") if args.output.is_file() else None
+    if args.check:
+        if current != text:
+            print(f"{args.output} is stale: run python scripts/gen_pack_docs.py",
+                  file=sys.stderr)
+            return 1
+        return 0
+    if current != text:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
