@@ -73,6 +73,20 @@ def test_rejects_are_reported_and_the_rest_evaluated(capsys: pytest.CaptureFixtu
     assert code == 0
 
 
+def test_notices_are_written_beside_the_output(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out = tmp_path / "w.csv"
+    code, _, err = run(["evaluate", "--pack", "jiande", "--as-of", "2026-12-31",
+                        str(ROOT / "examples/jiande.jsonl"), "-o", str(out)], capsys)
+    assert code == 0
+    notes = [json.loads(x) for x in (tmp_path / "w.csv.notices.jsonl").read_text(encoding="utf-8").splitlines()]
+    lines = (ROOT / "examples/jiande.jsonl").read_text(encoding="utf-8").splitlines()
+    where = next(i for i, line in enumerate(lines, start=1) if '"JD-2024-009"' in line)
+    assert [(n["project_id"], n["locator"]) for n in notes] == [("JD-2024-009", f"line {where}")]
+    assert "investment_wan" in notes[0]["notice"]
+    assert "notices: 1" in err
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+
+
 def test_bad_pack_and_missing_file_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = run(["evaluate", "--pack", "atlantis", "--as-of", "2024-11-30", "x.jsonl"], capsys)
     assert code == 2 and "atlantis" in err

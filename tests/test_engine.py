@@ -59,7 +59,6 @@ def test_result_shape_is_spec_section_4() -> None:
         ({"date": "2024-03-01", "type": "monthly_report", "period": "2024-03",
           "planned_wan": "三百", "actual_wan": 1}, 1, "planned_wan"),
         ({"date": "2024-03-01", "type": "disposition", "warning": "k"}, 1, "action"),
-        ({"date": "2024-03-01", "type": "progress", "colour": "red"}, 1, "colour"),
         ({"date": "2024-03-01T08:00:00", "type": "progress"}, 1, "date"),
     ],
 )
@@ -83,6 +82,25 @@ def test_unknown_step_and_event_type_are_errors() -> None:
     h["events"][-1] = {"date": "2024-03-05", "type": "site_visit"}
     with pytest.raises(HistoryError, match="unknown event type 'site_visit'"):
         evaluate(JIANDE, h, "2024-06-01")
+
+
+def test_unknown_fields_are_notices_not_errors() -> None:
+    h = landed("JD-Z", colour="blue")
+    h["events"].append({"date": "2024-03-05", "type": "progress", "colour": "red"})
+    r = evaluate(JIANDE, h, "2024-06-01")
+    assert [w.level for w in r.warnings] == ["red"]
+    assert "project: field(s) colour are not part of the history format; ignored" in r.notices
+    assert "event 1: field(s) colour are not part of the history format; ignored" in r.notices
+
+
+def test_project_wide_extension_holds_off_every_warning() -> None:
+    h = landed("JD-E")
+    key = "JD-E/jd.land-to-start/开工监管"
+    h["events"] += [{"date": "2024-06-05", "type": "disposition", "warning": key, "action": "in_progress"},
+                    {"date": "2024-06-10", "type": "extension", "until": "2024-12-31"}]
+    assert evaluate(JIANDE, h, "2024-12-31").warnings[0].status == "in_progress"
+    assert evaluate(JIANDE, h, "2025-01-01").warnings[0].status == "closure_overdue"
+    assert evaluate(JIANDE, h, "2025-01-01").notices == ()
 
 
 def test_missing_project_id() -> None:

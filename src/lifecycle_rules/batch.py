@@ -32,16 +32,18 @@ class Summary:
     read: int = 0
     evaluated: int = 0
     rejected: int = 0
+    notices: int = 0
     warnings: Counter[str] = field(default_factory=Counter)
 
     def lines(self) -> list[str]:
         levels = ", ".join(f"{lv} {self.warnings[lv]}" for lv in ("yellow", "orange", "red"))
         return [f"read {self.read}, evaluated {self.evaluated}, rejected {self.rejected}; "
-                f"warnings: {levels}"]
+                f"warnings: {levels}; notices: {self.notices}"]
 
 
 Item = tuple[str, str, Any]  # (file, locator, history dict)
-Out = tuple[list[dict[str, Any]], Reject | None]
+Notice = dict[str, Any]  # {"file", "locator", "project_id", "notice"}
+Out = tuple[list[dict[str, Any]], Reject | None, list[Notice]]
 
 
 def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool,
@@ -54,13 +56,15 @@ def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool,
             field_name = exc.field
             if exc.event_index is not None:
                 field_name = f"events[{exc.event_index}]" + (f".{exc.field}" if exc.field else "")
-            out.append(([], Reject(file, locator, exc.project_id, field_name, exc.detail)))
+            out.append(([], Reject(file, locator, exc.project_id, field_name, exc.detail), []))
         except CalendarError as exc:
             pid = history.get("project", {}).get("id") if isinstance(history, dict) else None
             out.append(([], Reject(file, locator, None if pid is None else str(pid), None,
-                                   str(exc))))
+                                   str(exc)), []))
         else:
-            out.append(([w.to_dict() for w in result.warnings], None))
+            notes = [{"file": file, "locator": locator, "project_id": result.project_id, "notice": n}
+                     for n in result.notices]
+            out.append(([w.to_dict() for w in result.warnings], None, notes))
     return out
 
 
@@ -137,6 +141,7 @@ def run(
     as_of: dt.date,
     write: Callable[[dict[str, Any]], None],
     reject: Callable[[Reject], None],
+    notice: Callable[[Notice], None],
     *,
     jobs: int = 1,
     include_closed: bool = False,
@@ -149,11 +154,14 @@ def run(
         reject(r)
 
     def consume(outs: list[Out]) -> None:
-        for rows, rej in outs:
+        for rows, rej, notes in outs:
             if rej is not None:
                 on_reject(rej)
                 continue
             summary.evaluated += 1
+            summary.notices += len(notes)
+            for n in notes:
+                notice(n)
             for row in rows:
                 summary.warnings[row["level"]] += 1
                 write(row)

@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--format", choices=["jsonl", "csv", "xlsx"], help="output format (default: from the suffix)")
     ev.add_argument("--rejects", type=Path,
                     help="where rejected records go (default: OUTPUT.rejects.jsonl, or stderr)")
+    ev.add_argument("--notices", type=Path,
+                    help="where notices go (what was not evaluated and why; default: "
+                    "OUTPUT.notices.jsonl, or stderr)")
     ev.add_argument("--allow-rejects", action="store_true", help="exit 0 even if records were rejected")
     ev.add_argument("--jobs", type=int, default=1, help="worker processes (0: all cores)")
     ev.add_argument("--encoding", help="CSV encoding (default: detect UTF-8 or GBK)")
@@ -113,9 +116,11 @@ def _evaluate(args: argparse.Namespace) -> int:
             return 2
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     rejects: list[Reject] = []
-    rejects_path = args.rejects
-    if rejects_path is None and args.output is not None:
-        rejects_path = args.output.with_name(args.output.name + ".rejects.jsonl")
+    notices: list[dict[str, Any]] = []
+    rejects_path, notices_path = args.rejects, args.notices
+    if args.output is not None:
+        rejects_path = rejects_path or args.output.with_name(args.output.name + ".rejects.jsonl")
+        notices_path = notices_path or args.output.with_name(args.output.name + ".notices.jsonl")
 
     def records() -> Any:
         for path in args.inputs:
@@ -130,7 +135,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         total = count_lines(args.inputs[0])
     with open_writer(args.output, args.format) as writer:
         summary = run(args.pack, params, records(), args.as_of, writer.write, rejects.append,
-                      jobs=jobs, include_closed=args.include_closed, progress=Progress(total))
+                      notices.append, jobs=jobs, include_closed=args.include_closed, progress=Progress(total))
     if rejects:
         if rejects_path is not None:
             write_rejects(rejects_path, rejects)
@@ -139,6 +144,15 @@ def _evaluate(args: argparse.Namespace) -> int:
             for r in rejects:
                 print(json.dumps(r.to_dict(), ensure_ascii=False), file=sys.stderr)
             where = "stderr"
+    if notices:
+        if notices_path is not None:
+            with open_writer(notices_path, "jsonl") as nw:
+                for n in notices:
+                    nw.write(n)
+        else:
+            for n in notices:
+                print(f"lifecycle-rules: notice: {n['project_id']} ({n['locator']}): {n['notice']}",
+                      file=sys.stderr)
     if not args.quiet:
         for line in summary.lines():
             print(f"lifecycle-rules: {line}", file=sys.stderr)

@@ -59,9 +59,13 @@ def evaluate(
         return Result(project_id=pid, as_of=day, pack=pack.label,
                       notices=(f"project is outside the pack's scope{clause}; no rule applies",))
     facts = Facts.build(pack, hist, day)
+    _extra_fields(hist, notices)
     answers: dict[str, list[Event]] = {}
+    project_wide: list[Event] = []
     for _, e in facts.events:
-        if e.type in ("disposition", "extension"):
+        if e.type == "extension" and e.warning is None:
+            project_wide.append(e)
+        elif e.type in ("disposition", "extension"):
             assert e.warning is not None
             answers.setdefault(e.warning, []).append(e)
     found: list[_Found] = []
@@ -85,7 +89,7 @@ def evaluate(
                 key += f"@{ep.anchor.isoformat()}"
             st = standing(
                 ep.levels, cleared=ep.cleared, exit_date=facts.exit_date,
-                answers=answers.pop(key, []), signoff=pack.spec.signoff, as_of=day,
+                answers=answers.pop(key, []) + project_wide, signoff=pack.spec.signoff, as_of=day,
                 notices=notices, key=key,
             )
             if st is not None:
@@ -100,6 +104,16 @@ def evaluate(
     warnings.sort(key=lambda w: (pack.rule_order[w.rule], w.subject, w.key))
     return Result(project_id=pid, as_of=day, pack=pack.label, warnings=tuple(warnings),
                   notices=tuple(notices))
+
+
+def _extra_fields(hist: History, notices: list[str]) -> None:
+    extra = sorted(hist.project.model_extra or {})
+    if extra:
+        notices.append(f"project: field(s) {', '.join(extra)} are not part of the history format; ignored")
+    for i, e in enumerate(hist.events):
+        if e.model_extra:
+            notices.append(f"event {i}: field(s) {', '.join(sorted(e.model_extra))} are not part of "
+                           "the history format; ignored")
 
 
 def _tiers(pack: Pack, found: list[_Found]) -> dict[str, int]:

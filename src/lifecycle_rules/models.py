@@ -41,7 +41,9 @@ CORE_EVENT_TYPES: frozenset[str] = frozenset(
     }
 )
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+# Unknown fields are kept aside and reported as notices by evaluate(), not fatal: an
+# export may carry columns of its own. Known fields are validated strictly.
+_FROZEN = ConfigDict(frozen=True, extra="allow", str_strip_whitespace=True)
 
 
 class Project(BaseModel):
@@ -122,11 +124,9 @@ class Event(BaseModel):
                 raise _missing("warning", t)
             if self.action is None:
                 raise _missing("action", t)
-        if t == "extension":
-            if self.warning is None:
-                raise _missing("warning", t)
-            if self.until is None:
-                raise _missing("until", t)
+        # Without a warning key, an extension (延期) covers all the project's warnings.
+        if t == "extension" and self.until is None:
+            raise _missing("until", t)
         return self
 
 

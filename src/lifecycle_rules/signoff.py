@@ -44,6 +44,8 @@ def standing(
     reach = [(d, lv) for lv, d in levels if d <= as_of and (stop is None or d < stop)]
     if not reach:
         for e in answers:
+            if e.warning is None:
+                continue  # a project-wide extension need not meet every warning
             notices.append(f"{e.type} of {e.date.isoformat()} for warning {key} came before "
                            "the warning existed; ignored")
         return None
@@ -64,6 +66,8 @@ def standing(
     for day, _, item in timeline:
         if isinstance(item, Event):
             if level is None:
+                if item.warning is None:
+                    continue
                 notices.append(f"{item.type} of {day.isoformat()} for warning {key} came "
                                "before the warning existed; ignored")
                 continue
