@@ -30,9 +30,12 @@ class Span:
 
 def _event_key(pair: tuple[int, Event]) -> tuple[object, ...]:
     e = pair[1]
+    # Every field takes part, a missing value apart from 0 or "", so that no two different
+    # events tie and input order never decides anything.
     return (e.date, e.type, e.step or "", e.period or "", e.warning or "", e.action or "",
-            e.planned_wan or 0.0, e.actual_wan or 0.0, e.compliant is False,
-            e.until or dt.date.min)
+            e.planned_wan is None, e.planned_wan or 0.0, e.actual_wan is None, e.actual_wan or 0.0,
+            e.compliant is None, e.compliant is False, e.until or dt.date.min, e.note or "",
+            e.source or "")
 
 
 @dataclass
