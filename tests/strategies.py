@@ -34,24 +34,17 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from hypothesis import strategies as st
 
 from lifecycle_rules import Pack, load_pack
 from lifecycle_rules.dates import UNITS
+from lifecycle_rules.models import Sector
 
 FIRST_DAY = dt.date(2022, 7, 1)
 LAST_DAY = dt.date(2026, 11, 30)  # latest event date and as_of: 2026 is the last known year
-SECTORS = (
-    "industrial",
-    "commercial_residential",
-    "government",
-    "energy",
-    "infrastructure",
-    "livelihood",
-    "other",
-)
+SECTORS: tuple[str, ...] = get_args(Sector)
 ACTIONS = ("in_progress", "no_action_needed", "completed", "project_exited")
 ANSWERS = ("in_progress", "completed", "in_progress", "no_action_needed", "project_exited")
 # 建德 五.2 bands (below 1亿 / 1-5亿 / 5-10亿 / 10亿以上) and the values either side.

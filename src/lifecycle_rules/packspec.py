@@ -38,6 +38,12 @@ MESSAGE_FIELDS = frozenset(
 MILESTONES = ("签约", "落地", "开工", "竣工", "投产", "达产")
 
 
+def _exactly_one(model: BaseModel, keys: tuple[str, ...]) -> None:
+    given = [k for k in keys if getattr(model, k) is not None]
+    if len(given) != 1:
+        raise ValueError(f"give exactly one of {', '.join(keys)}")
+
+
 class Range(BaseModel):
     """A range of an amount in 万元: ``min`` inclusive, ``below`` exclusive."""
 
@@ -189,9 +195,7 @@ class Duration(BaseModel):
 
     @model_validator(mode="after")
     def _one(self) -> Duration:
-        given = [k for k in ("days", "working_days", "months") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of days, working_days, months")
+        _exactly_one(self, ("days", "working_days", "months"))
         return self
 
 
@@ -212,10 +216,7 @@ class Limit(BaseModel):
 
     @model_validator(mode="after")
     def _one(self) -> Limit:
-        given = [k for k in ("days", "working_days", "months", "by_investment")
-                 if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of days, working_days, months, by_investment")
+        _exactly_one(self, ("days", "working_days", "months", "by_investment"))
         if self.by_investment is not None:
             bands = self.by_investment
             if not bands or bands[-1].below is not None:
@@ -238,10 +239,7 @@ class EarlyLevel(BaseModel):
 
     @model_validator(mode="after")
     def _one(self) -> EarlyLevel:
-        given = [k for k in ("before_limit", "days", "working_days", "months")
-                 if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of before_limit, days, working_days, months")
+        _exactly_one(self, ("before_limit", "days", "working_days", "months"))
         return self
 
 
@@ -256,10 +254,7 @@ class Anchor(BaseModel):
 
     @model_validator(mode="after")
     def _one(self) -> Anchor:
-        given = [k for k in ("step_completed", "step_started", "stage_entered", "plan")
-                 if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of step_completed, step_started, stage_entered, plan")
+        _exactly_one(self, ("step_completed", "step_started", "stage_entered", "plan"))
         return self
 
 
@@ -272,8 +267,7 @@ class Target(BaseModel):
 
     @model_validator(mode="after")
     def _one(self) -> Target:
-        if (self.step_completed is None) == (self.step_started is None):
-            raise ValueError("give exactly one of step_completed, step_started")
+        _exactly_one(self, ("step_completed", "step_started"))
         return self
 
 
