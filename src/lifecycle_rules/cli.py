@@ -68,6 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
                     help="set a pack parameter (repeatable)")
     ev.add_argument("--quiet", action="store_true", help="no summary on stderr")
 
+    ra = sub.add_parser("rates", help="portfolio rates over many projects (江阴: 签约项目备案率 …)")
+    ra.add_argument("--pack", required=True)
+    ra.add_argument("--as-of", required=True, type=_date)
+    ra.add_argument("inputs", nargs="+", type=Path, metavar="FILE")
+    ra.add_argument("-o", "--output", type=Path, help="write the rates as .json, .jsonl or .csv")
+    ra.add_argument("--encoding")
+    ra.add_argument("--mapping", type=Path)
+    ra.add_argument("--layout", choices=["auto", "jsonl", "wide", "tables"], default="auto")
+    ra.add_argument("--events", type=Path)
+    ra.add_argument("--param", action="append", type=_param, default=[], metavar="NAME=VALUE")
+    ra.add_argument("--allow-rejects", action="store_true")
+
     sub.add_parser("packs", help="list installed packs")
 
     t = sub.add_parser("test", help="run a pack's fixtures and report coverage")
@@ -83,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "evaluate":
             return _evaluate(args)
+        if args.command == "rates":
+            return _rates(args)
         if args.command == "packs":
             return _packs()
         if args.command == "test":
@@ -159,6 +173,56 @@ def _evaluate(args: argparse.Namespace) -> int:
         if rejects:
             print(f"lifecycle-rules: {len(rejects)} rejected record(s) written to {where}",
                   file=sys.stderr)
+    return 1 if rejects and not args.allow_rejects else 0
+
+
+def _rates(args: argparse.Namespace) -> int:
+    from .plugins import load_pack
+    from .rates import portfolio_rates
+    from .readers import Reject, read_histories
+    from .writers import open_writer
+
+    pack = load_pack(args.pack, dict(args.param))
+    if not pack.spec.rates:
+        print(f"lifecycle-rules: pack {pack.id} declares no rates", file=sys.stderr)
+        return 2
+    rejects: list[Reject] = []
+    current = ["", ""]  # file and locator of the record being counted (errors come synchronously)
+
+    def histories() -> Any:
+        for path in args.inputs:
+            try:
+                records = read_histories(path, encoding=args.encoding, mapping=args.mapping,
+                                         layout=args.layout, events_path=args.events)
+            except (ValueError, OSError, UnicodeError) as exc:
+                raise LifecycleRulesError(f"{path}: {exc}") from None
+            for rec in records:
+                if rec.reject is not None:
+                    rejects.append(rec.reject)
+                else:
+                    current[:] = [rec.file, rec.locator]
+                    yield rec.history
+
+    def bad(index: int, exc: Any) -> None:
+        rejects.append(Reject(current[0], current[1], exc.project_id, exc.field, exc.detail))
+
+    values = portfolio_rates(pack, histories(), args.as_of, on_error=bad)
+    for v in values:
+        shown = "—" if v.value is None else f"{v.value:.1%}"
+        print(f"{v.name}\t{shown}\t{v.numerator:g}/{v.denominator:g}\t{v.clause}")
+    if args.output is not None:
+        if args.output.suffix.lower() == ".json":
+            args.output.write_text(json.dumps([v.to_dict() for v in values], ensure_ascii=False,
+                                              indent=2) + "\n", encoding="utf-8")
+        else:
+            with open_writer(args.output, None) as w:
+                for v in values:
+                    w.write(v.to_dict())
+    for r in rejects:
+        print(json.dumps(r.to_dict(), ensure_ascii=False), file=sys.stderr)
+    if rejects:
+        print(f"lifecycle-rules: {len(rejects)} rejected record(s) left out of every rate",
+              file=sys.stderr)
     return 1 if rejects and not args.allow_rejects else 0
 
 

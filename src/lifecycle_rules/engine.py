@@ -153,6 +153,8 @@ def _warning(pack: Pack, hist: History, f: _Found, tier: int | None) -> Warning:
             if matches(route.when, project, ep.stage):
                 units += route.tiers[tier]
                 break
+    level_def = pack.spec.levels[st.level]
+    units += level_def.units
     units += assigned(pack.spec.project_unit, project, ep.stage)
     if ep.stage is not None:
         stage_spec = pack.spec.stages[pack.stage_order[ep.stage]]
@@ -160,7 +162,6 @@ def _warning(pack: Pack, hist: History, f: _Found, tier: int | None) -> Warning:
     if ep.step is not None:
         step_spec = next(s for s in pack.spec.steps if s.name == ep.step)
         units += assigned(step_spec.responsible, project, ep.stage)
-    level_def = pack.spec.levels[st.level]
     fields = {
         "project_id": project.id,
         "project_name": project.name or project.id,

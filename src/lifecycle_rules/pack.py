@@ -30,6 +30,7 @@ from .packspec import (
     Duration,
     EarlyLevel,
     PackSpec,
+    ProjectSet,
     Rule,
     ShortfallRule,
     StagnationRule,
@@ -290,6 +291,18 @@ def compile_pack(spec: PackSpec, source: str, parameters: Mapping[str, Any] | No
         event_types=frozenset(event_types),
     )
 
+    rate_ids: set[str] = set()
+    for i, rate in enumerate(spec.rates):
+        if rate.id in rate_ids:
+            raise _err(f"rates[{i}].id", f"duplicate rate id {rate.id!r}")
+        rate_ids.add(rate.id)
+        for side in ("numerator", "denominator"):
+            part = getattr(rate, side)
+            if isinstance(part, ProjectSet):
+                _check_step(pack, f"rates[{i}].{side}.step_completed", part.step_completed)
+            elif part.report not in pack.event_types:
+                raise _err(f"rates[{i}].{side}.report", f"unknown event type {part.report!r}")
+
     seen: dict[str, int] = {}
     for i, rule in enumerate(spec.rules):
         path = f"rules[{i}]"
@@ -329,9 +342,11 @@ def _check_step(pack: Pack, path: str, name: str | None) -> None:
         raise _err(path, f"unknown step {name!r}; steps and aliases are {sorted(pack.step_of)}")
 
 
-def _check_anchor(pack: Pack, path: str, anchor: Anchor) -> None:
-    _check_step(pack, f"{path}.step_completed", anchor.step_completed)
-    _check_step(pack, f"{path}.step_started", anchor.step_started)
+def _check_anchor(pack: Pack, path: str, anchor: Anchor, star: str | None = None) -> None:
+    for k in ("step_completed", "step_started"):
+        name = getattr(anchor, k)
+        if name != star:
+            _check_step(pack, f"{path}.{k}", name)
     if anchor.stage_entered is not None and anchor.stage_entered not in pack.stage_order:
         raise _err(f"{path}.stage_entered", f"unknown stage {anchor.stage_entered!r}")
 
@@ -388,9 +403,22 @@ def level_durations(pack: Pack, rule: StagnationRule | CadenceRule) -> dict[Leve
 
 def _check_rule(pack: Pack, rule: Rule, path: str, check_stages: Any) -> None:
     if isinstance(rule, DeadlineRule):
-        _check_anchor(pack, f"{path}.anchor", rule.anchor)
-        _check_step(pack, f"{path}.target.step_completed", rule.target.step_completed)
-        _check_step(pack, f"{path}.target.step_started", rule.target.step_started)
+        each = rule.for_each_step
+        for k, name in enumerate(each or ()):
+            _check_step(pack, f"{path}.for_each_step[{k}]", name)
+        stars = [f"{part}.{k}" for part, ref in (("anchor", rule.anchor), ("target", rule.target))
+                 for k in ("step_completed", "step_started") if getattr(ref, k) == "*"]
+        if each is None and stars:
+            raise _err(f"{path}.{stars[0]}", "'*' stands for each step of for_each_step, which "
+                       "this rule does not have")
+        if each is not None and not stars:
+            raise _err(f"{path}.for_each_step", "use '*' in anchor or target for the step")
+        star = "*" if each is not None else None
+        _check_anchor(pack, f"{path}.anchor", rule.anchor, star)
+        for field_name in ("step_completed", "step_started"):
+            name = getattr(rule.target, field_name)
+            if name != star:
+                _check_step(pack, f"{path}.target.{field_name}", name)
         for level, spec in rule.levels.items():
             if isinstance(spec, EarlyLevel) and spec.before_limit is not None:
                 f = pack.number(spec.before_limit)

@@ -86,11 +86,14 @@ def _assignments(value: Any) -> Any:
 
 
 class LevelDef(BaseModel):
-    """A level's local name (黄灯预警 ...) and the action it triggers (提示函, 督办 ...)."""
+    """A level's local name (黄灯预警 ...), the action it triggers (提示函, 督办 ...) and the
+    units it goes to at that level, whatever the tier (同江: the letter is copied to the
+    city leader in charge; supervision goes to the party committee and government)."""
 
     model_config = _STRICT
     name: str
     action: str = ""
+    units: list[str] = []
 
 
 class Parameter(BaseModel):
@@ -297,13 +300,19 @@ class RuleBase(BaseModel):
 
 
 class DeadlineRule(RuleBase):
-    """期限: from an anchor to a limit; levels at thresholds, cleared when the target is done."""
+    """期限: from an anchor to a limit; levels at thresholds, cleared when the target is done.
+
+    With ``for_each_step``, the rule runs once per listed step (its subject), and ``"*"``
+    in ``anchor`` or ``target`` stands for that step (江阴: each approval item)."""
 
     kind: Literal["deadline"]
     anchor: Anchor
     target: Target
     limit: Limit
     levels: dict[Level, Literal["limit"] | EarlyLevel]
+    for_each_step: list[str] | None = Field(
+        default=None, min_length=1, description="run once per step; '*' in anchor/target is the step"
+    )
 
     @model_validator(mode="after")
     def _red_is_limit(self) -> DeadlineRule:
@@ -345,12 +354,26 @@ class CadenceRule(RuleBase):
 
     kind: Literal["cadence"]
     report: str = Field(description="the event type of the report, e.g. monthly_report")
-    every: Literal["month", "week", "quarter"]
+    every: Literal["month", "week", "quarter", "year"]
     due_day: int = Field(
         ge=1, le=31,
         description="month: day of the following month; week: ISO weekday of the period "
-        "week (1 = Monday); quarter: day of the quarter's first month",
+        "week (1 = Monday); quarter: day of the quarter's first month; year: day of due_month",
     )
+    due_month: int | None = Field(
+        default=None, ge=1, le=12,
+        description="year only: the month the yearly report is due in (巫山: 10 for 10月底前)",
+    )
+    year_offset: int = Field(
+        default=0, ge=0, le=1,
+        description="year only: 1 when the report due in year Y is about year Y+1 (next year's list)",
+    )
+
+    @model_validator(mode="after")
+    def _year_fields(self) -> CadenceRule:
+        if (self.every == "year") != (self.due_month is not None):
+            raise ValueError("due_month goes with every: year, and every: year needs it")
+        return self
     stages: list[str] | None = None
     levels: dict[Level, Duration] = Field(min_length=1)
 
@@ -358,6 +381,59 @@ class CadenceRule(RuleBase):
 Rule = Annotated[
     DeadlineRule | StagnationRule | ShortfallRule | CadenceRule, Field(discriminator="kind")
 ]
+
+
+class ProjectSet(BaseModel):
+    """Which projects a rate counts: a step done, or a plan date, inside ``within``.
+
+    ``within: window`` means inside the rate's window (the calendar year of ``as_of`` up
+    to ``as_of`` for ``window: year``); ``within: ever`` means on or before ``as_of``."""
+
+    model_config = _STRICT
+    step_completed: str | None = None
+    plan: Literal["start", "completion", "production"] | None = None
+    within: Literal["window", "ever"] = "ever"
+
+    @model_validator(mode="after")
+    def _one(self) -> ProjectSet:
+        _exactly_one(self, ("step_completed", "plan"))
+        return self
+
+
+class ReportSum(BaseModel):
+    """A sum of one amount over the reports whose period falls in the rate's window (the
+    last report of a period counts: a correction replaces it)."""
+
+    model_config = _STRICT
+    report: str = "monthly_report"
+    field: Literal["planned_wan", "actual_wan"]
+
+
+class RateDef(BaseModel):
+    """A portfolio rate (江阴 一、12: 签约项目备案率 …): numerator over denominator.
+
+    ``count``: the denominator counts the projects of ``denominator``; the numerator
+    counts those of them that are also in ``numerator``. ``sum``: two report sums."""
+
+    model_config = _STRICT
+    id: str = Field(pattern=r"^[a-z][a-z0-9_.-]*$", max_length=80)
+    name: str = Field(min_length=1, description="the rate's Chinese name")
+    clause: str = Field(min_length=1)
+    kind: Literal["count", "sum"]
+    window: Literal["year", "all"] = Field(
+        description="year: 1 January of as_of's year to as_of; all: everything up to as_of"
+    )
+    numerator: ProjectSet | ReportSum
+    denominator: ProjectSet | ReportSum
+    reading: str | None = None
+
+    @model_validator(mode="after")
+    def _shapes(self) -> RateDef:
+        want = ProjectSet if self.kind == "count" else ReportSum
+        for side in ("numerator", "denominator"):
+            if not isinstance(getattr(self, side), want):
+                raise ValueError(f"a {self.kind} rate's {side} is a {want.__name__}")
+        return self
 
 
 class CalendarYear(BaseModel):
@@ -407,6 +483,7 @@ class PackSpec(BaseModel):
     signoff: Signoff = Signoff()
     calendar: dict[int, CalendarYear] = {}
     rules: list[Rule] = Field(min_length=1)
+    rates: list[RateDef] = Field(default=[], description="portfolio rates over many projects")
     not_encoded: list[NotEncoded] = Field(
         default=[], description="clauses read and deliberately left out, each with its reason"
     )

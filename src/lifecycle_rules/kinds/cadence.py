@@ -3,7 +3,9 @@
 Periods: ``month`` (the report on month M is due by day ``due_day`` of M+1, clamped to
 the month's end), ``week`` (the ISO week whose weekday ``due_day`` it is due on; SPEC §3:
 ``2024-W23`` is due Monday 2024-06-03 when due_day is 1), ``quarter`` (due by day
-``due_day`` of the quarter's first month). A period is owed when the project is in a
+``due_day`` of the quarter's first month; label ``2024-Q2``), ``year`` (due by
+``due_month``/``due_day``; label the year, plus ``year_offset`` for a list about next
+year). A period is owed when the project is in a
 watched stage on its reference day (the month's last day; the due day for weeks and
 quarters). Filing late clears the warning on the filing day.
 """
@@ -51,6 +53,15 @@ def periods(rule: CadenceRule, start: dt.date, until: dt.date) -> Iterator[tuple
                 return
             yield week_label(monday), due, due
             monday += dt.timedelta(days=7)
+    elif rule.every == "year":
+        assert rule.due_month is not None
+        year = start.year
+        while True:
+            due = _clamped(year, rule.due_month, rule.due_day)
+            if due > until:
+                return
+            yield str(year + rule.year_offset), due, due
+            year += 1
     else:
         q0 = (start.month - 1) // 3 * 3 + 1
         cur = dt.date(start.year, q0, 1)

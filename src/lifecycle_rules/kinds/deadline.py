@@ -8,11 +8,11 @@ red) or at its own duration. The clock stops when the target step is done.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ..dates import add_months, reached_on
 from ..models import LEVEL_RANK
-from ..packspec import DeadlineRule
+from ..packspec import Anchor, DeadlineRule, Target
 from . import Episode
 
 if TYPE_CHECKING:
@@ -21,18 +21,37 @@ if TYPE_CHECKING:
     from ..packspec import Rule
 
 
+_Ref = TypeVar("_Ref", Anchor, Target)
+
+
 class MissingInvestment(Exception):
     """The rule's limit depends on investment_wan and the project gives none."""
 
 
 def episodes(rule: Rule, facts: Facts) -> list[Episode]:
     assert isinstance(rule, DeadlineRule)
+    if rule.for_each_step is None:
+        return _episodes(rule, facts, rule.anchor, rule.target, None)
+    out: list[Episode] = []
+    for step in rule.for_each_step:
+        out += _episodes(rule, facts, _for(rule.anchor, step), _for(rule.target, step), step)
+    return out
+
+
+def _for(ref: _Ref, step: str) -> _Ref:
+    """``ref`` with ``"*"`` replaced by ``step``."""
+    fields = {k: step for k in ("step_completed", "step_started") if getattr(ref, k) == "*"}
+    return ref.model_copy(update=fields) if fields else ref
+
+
+def _episodes(rule: DeadlineRule, facts: Facts, anchor_ref: Anchor, target_ref: Target,
+              each: str | None) -> list[Episode]:
     from ..pack import deadline_plan
 
-    anchor = facts.anchor_date(rule.anchor)
+    anchor = facts.anchor_date(anchor_ref)
     if anchor is None or anchor > facts.as_of:
         return []
-    cleared = facts.target_date(rule.target)
+    cleared = facts.target_date(target_ref)
     if cleared is not None and cleared <= anchor:
         return []
     pack = facts.pack
@@ -49,12 +68,13 @@ def episodes(rule: Rule, facts: Facts) -> list[Episode]:
         ((lv, reached_on(anchor, th.unit, th.value, cal)) for lv, th in thresholds.items()),
         key=lambda p: (p[1], LEVEL_RANK[p[0]]),
     )
-    target = rule.target.step_completed or rule.target.step_started
+    target = target_ref.step_completed or target_ref.step_started
     assert target is not None
     step = pack.step_of[target]
+    subject = pack.step_of[each] if each is not None else (rule.subject or step)
     return [
         Episode(
-            subject=rule.subject or step,
+            subject=subject,
             anchor=anchor,
             levels=tuple(levels),
             due=_due(anchor, limit, cal),
