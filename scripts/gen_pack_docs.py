@@ -404,6 +404,12 @@ def render_pack(pack: Pack) -> list[str]:
         out.append("")
 
     out += [f"### Rules ({len(spec.rules)})", ""]
+    worded = [r for r in spec.rules if r.quote or r.summary]
+    if worded:
+        out += table(["id", "clause", "原文 (Chinese)", "in English"],
+                     [(code(r.id), r.clause, " ".join((r.quote or "").split()),
+                       " ".join((r.summary or "").split())) for r in worded])
+        out.append("")
     out += table(["id", "标题", "kind", "clause", "measures", "levels", "reading"],
                  [(code(r.id), r.title, r.kind, r.clause, measures(r), level_words(pack, r),
                    r.reading or "") for r in spec.rules])

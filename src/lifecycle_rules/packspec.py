@@ -282,6 +282,8 @@ class RuleBase(BaseModel):
     message: str = Field(min_length=1, description="Chinese sentence template; {fields} allowed")
     when: Condition | None = None
     reading: str | None = Field(default=None, description="how the pack reads a vague clause")
+    quote: str | None = Field(default=None, description="the clause's own words, in Chinese")
+    summary: str | None = Field(default=None, description="what the rule does, in English")
     subject: str | None = None
 
     @field_validator("message")
