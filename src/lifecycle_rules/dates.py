@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar as _stdcal
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from fractions import Fraction
 from functools import lru_cache
 from typing import Literal
@@ -158,6 +158,39 @@ def reached_on(anchor: dt.date, unit: Unit, threshold: Fraction, cal: WorkCalend
     # smallest k with k/span > frac
     k = (frac * span).numerator // (frac * span).denominator + 1
     return start + dt.timedelta(days=k)
+
+
+ONE_DAY = dt.timedelta(days=1)
+
+
+def crossing(unit: Unit, threshold: Fraction, cal: WorkCalendar) -> Callable[[dt.date], dt.date]:
+    """``reached_on`` for one unit and threshold, compiled once: anchor -> the first day
+    past the threshold. The batch path calls these; ``reached_on`` stays the reference."""
+    if threshold < 0:
+        raise ValueError("a threshold cannot be negative")
+    whole = threshold.numerator // threshold.denominator
+    if unit == "days":
+        step = dt.timedelta(days=whole + 1)
+        return lambda anchor: anchor + step
+    if unit == "working_days":
+        return lambda anchor: cal.nth_workday_after(anchor, whole + 1)
+    if threshold.denominator == 1:
+        return lambda anchor: add_months(anchor, whole) + ONE_DAY
+    return lambda anchor: reached_on(anchor, unit, threshold, cal)
+
+
+def last_day_within(unit: Unit, limit: Fraction, cal: WorkCalendar) -> Callable[[dt.date], dt.date]:
+    """anchor -> the last day within a limit (the due date)."""
+    if limit.denominator == 1 and limit > 0:
+        n = limit.numerator
+        if unit == "days":
+            span = dt.timedelta(days=n)
+            return lambda anchor: anchor + span
+        if unit == "working_days":
+            return lambda anchor: cal.nth_workday_after(anchor, n)
+        return lambda anchor: add_months(anchor, n)
+    past = crossing(unit, limit, cal)
+    return lambda anchor: past(anchor) - ONE_DAY
 
 
 @lru_cache(maxsize=4096)

@@ -102,8 +102,8 @@ def evaluate(
     warnings = [_warning(pack, hist, f, tiers.get(f.key)) for f in found
                 if include_closed or f.standing.status != "closed"]
     warnings.sort(key=lambda w: (pack.rule_order[w.rule], w.subject, w.key))
-    return Result(project_id=pid, as_of=day, pack=pack.label, warnings=tuple(warnings),
-                  notices=tuple(notices))
+    return Result.model_construct(project_id=pid, as_of=day, pack=pack.label,
+                                  warnings=tuple(warnings), notices=tuple(notices))
 
 
 def _extra_fields(hist: History, notices: list[str]) -> None:
@@ -177,7 +177,8 @@ def _warning(pack: Pack, hist: History, f: _Found, tier: int | None) -> Warning:
         "count": str(ep.info.get("count", "")),
         "title": rule.title,
     }
-    return Warning(
+    # Built from validated values: no need to validate again (the batch hot path).
+    return Warning.model_construct(
         project_id=project.id,
         key=f.key,
         rule=rule.id,

@@ -70,7 +70,14 @@ class Facts:
                 )
             if e.date <= as_of:
                 seen.append((i, e))
-        seen.sort(key=_event_key)
+        # Most histories have no two events of the same day and type: sort on that cheap
+        # key, and fall back to the full content key only when a tie could let input
+        # order decide.
+        cheap = [(e.date, e.type) for _, e in seen]
+        if len(set(cheap)) == len(cheap):
+            seen.sort(key=lambda p: (p[1].date, p[1].type))
+        else:
+            seen.sort(key=_event_key)
         f.events = seen
         for _, e in seen:
             if f.first_date is None:
@@ -147,12 +154,10 @@ class Facts:
         enters an earlier stage is behind the project."""
         step = self.pack.step_of[step_name]
         best = self.completed.get(step)
-        for order, st in enumerate(self.pack.spec.stages):
-            if step in (self.pack.step_of[s] for s in st.entered_by.completed):
-                for later in self.pack.spec.stages[order + 1:]:
-                    d = self.stage_entry(later.name)
-                    if d is not None and (best is None or d < best):
-                        best = d
+        for later in self.pack.stages_after(step):
+            d = self.entries.get(later)
+            if d is not None and (best is None or d < best):
+                best = d
         return best
 
     def anchor_date(self, anchor: Anchor) -> dt.date | None:

@@ -8,7 +8,7 @@ engine never meets a malformed pack.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import pairwise
@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .dates import UNITS, Unit, WorkCalendar, parse_fraction
+from .dates import UNITS, Unit, WorkCalendar, crossing, last_day_within, parse_fraction
 from .errors import PackError
 from .models import CORE_EVENT_TYPES, LEVEL_RANK, Level, Project
 from .packspec import (
@@ -88,6 +88,19 @@ class Pack:
             if raw is not None:
                 return Threshold(unit, self.number(raw))
         raise ValueError("no duration given")  # unreachable: the schema requires one
+
+    def stages_after(self, step: str) -> tuple[str, ...]:
+        """The stages after any stage this step enters (passing them implies the step)."""
+        key = ("after", step)
+        out = self.memo.get(key)
+        if out is None:
+            found: list[str] = []
+            for order, st in enumerate(self.spec.stages):
+                if step in (self.step_of[s] for s in st.entered_by.completed):
+                    found += [later.name for later in self.spec.stages[order + 1:]]
+            out = tuple(dict.fromkeys(found))
+            self.memo[key] = out
+        return out
 
     def with_parameters(self, overrides: Mapping[str, Any]) -> Pack:
         """The same pack with some parameters set (a deployment's or a fixture's values)."""
@@ -382,14 +395,42 @@ def deadline_limits(pack: Pack, rule: DeadlineRule) -> list[tuple[float | None, 
     return [(band.below, pack.duration(band)) for band in lim.by_investment]
 
 
-def deadline_plan(pack: Pack, rule: DeadlineRule) -> list[tuple[float | None, Threshold, dict[Level, Threshold]]]:
-    """(investment bound, red limit, level thresholds) per band, computed once per pack."""
+@dataclass(frozen=True)
+class Band:
+    """A deadline's compiled limit for one investment band."""
+
+    below: float | None
+    limit: str                                         # in words, for messages: 90天
+    due: Callable[[dt.date], dt.date]                  # anchor -> last day within the limit
+    levels: tuple[tuple[Level, Callable[[dt.date], dt.date]], ...]
+    ordered: bool                                      # levels already in date order
+
+
+def deadline_plan(pack: Pack, rule: DeadlineRule) -> list[Band]:
+    """The rule's bands with their level crossings, compiled once per pack."""
     key = ("deadline", rule.id)
     plan = pack.memo.get(key)
     if plan is None:
-        plan = [(below, lim, deadline_thresholds(pack, rule, lim)) for below, lim in deadline_limits(pack, rule)]
+        plan = []
+        for below, lim in deadline_limits(pack, rule):
+            ths = deadline_thresholds(pack, rule, lim)
+            ranked = sorted(ths.items(), key=lambda kv: (kv[1].value, LEVEL_RANK[kv[0]]))
+            same_unit = len({t.unit for t in ths.values()}) == 1
+            plan.append(Band(
+                below=below,
+                limit=describe(lim),
+                due=last_day_within(lim.unit, lim.value, pack.calendar),
+                levels=tuple((lv, crossing(t.unit, t.value, pack.calendar)) for lv, t in ranked),
+                ordered=same_unit,
+            ))
         pack.memo[key] = plan
     return plan
+
+
+def describe(limit: Threshold) -> str:
+    unit = {"days": "天", "working_days": "个工作日", "months": "个月"}[limit.unit]
+    v = limit.value
+    return f"{v.numerator if v.denominator == 1 else float(v):g}{unit}"
 
 
 def level_durations(pack: Pack, rule: StagnationRule | CadenceRule) -> dict[Level, Threshold]:

@@ -7,17 +7,14 @@ red) or at its own duration. The clock stops when the target step is done.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, TypeVar
 
-from ..dates import add_months, reached_on
 from ..models import LEVEL_RANK
 from ..packspec import Anchor, DeadlineRule, Target
 from . import Episode
 
 if TYPE_CHECKING:
     from ..facts import Facts
-    from ..pack import Threshold
     from ..packspec import Rule
 
 
@@ -57,17 +54,15 @@ def _episodes(rule: DeadlineRule, facts: Facts, anchor_ref: Anchor, target_ref: 
     pack = facts.pack
     plan = deadline_plan(pack, rule)
     if len(plan) == 1:
-        _, limit, thresholds = plan[0]
+        band = plan[0]
     else:
         inv = facts.history.project.investment_wan
         if inv is None:
             raise MissingInvestment(rule.id)
-        _, limit, thresholds = next(p for p in plan if p[0] is None or inv < p[0])
-    cal = pack.calendar
-    levels = sorted(
-        ((lv, reached_on(anchor, th.unit, th.value, cal)) for lv, th in thresholds.items()),
-        key=lambda p: (p[1], LEVEL_RANK[p[0]]),
-    )
+        band = next(b for b in plan if b.below is None or inv < b.below)
+    levels = tuple((lv, at(anchor)) for lv, at in band.levels)
+    if not band.ordered:
+        levels = tuple(sorted(levels, key=lambda p: (p[1], LEVEL_RANK[p[0]])))
     target = target_ref.step_completed or target_ref.step_started
     assert target is not None
     step = pack.step_of[target]
@@ -76,33 +71,11 @@ def _episodes(rule: DeadlineRule, facts: Facts, anchor_ref: Anchor, target_ref: 
         Episode(
             subject=subject,
             anchor=anchor,
-            levels=tuple(levels),
-            due=_due(anchor, limit, cal),
+            levels=levels,
+            due=band.due(anchor),
             cleared=cleared,
             stage=facts.stage_at(anchor),
             step=step,
-            info={"limit": _describe(limit)},
+            info={"limit": band.limit},
         )
     ]
-
-
-def _due(anchor: dt.date, limit: Threshold, cal: object) -> dt.date:
-    """The last day within the limit."""
-    from ..dates import WorkCalendar
-
-    assert isinstance(cal, WorkCalendar)
-    v = limit.value
-    if v.denominator == 1 and v > 0:
-        n = v.numerator
-        if limit.unit == "days":
-            return anchor + dt.timedelta(days=n)
-        if limit.unit == "working_days":
-            return cal.nth_workday_after(anchor, n)
-        return add_months(anchor, n)
-    return reached_on(anchor, limit.unit, v, cal) - dt.timedelta(days=1)
-
-
-def _describe(limit: Threshold) -> str:
-    unit = {"days": "天", "working_days": "个工作日", "months": "个月"}[limit.unit]
-    v = limit.value
-    return f"{v.numerator if v.denominator == 1 else float(v):g}{unit}"
