@@ -271,3 +271,20 @@ def test_cadence_subject_keeps_one_key_per_period(tmp_path: Path) -> None:
     keys = [w.key for w in r.warnings if w.rule == "demo.monthly-report"]
     assert keys == ["C/demo.monthly-report/月报 2024-03", "C/demo.monthly-report/月报 2024-04",
                     "C/demo.monthly-report/月报 2024-05"]
+
+
+def test_level_overrides_name_action_and_units_per_rule(tmp_path: Path) -> None:
+    from lifecycle_rules import evaluate
+
+    text = MINIMAL.replace("  red: {name: 红}\n", "  red: {name: 红, action: 督办, units: [督查室]}\n")
+    text = text.replace("    message: \"{subject}\"\n",
+                        "    message: \"{level_name}/{action}\"\n"
+                        "    level_overrides:\n      red: {name: 超时, action: 催办, units: [审批局]}\n")
+    pack = load_pack(write_pack(tmp_path, text))
+    w = evaluate(pack, {"project": {"id": "O"}, "events": [
+        {"date": "2024-03-02", "type": "step_completed", "step": "拿地"}]}, "2024-06-01").warnings[0]
+    got = (w.level, w.level_name, w.action, w.message, w.responsible)
+    assert got == ("red", "超时", "催办", "超时/催办", ("审批局",))
+    bad = text.replace("      red: {name: 超时", "      yellow: {name: 超时")
+    err = error_of(tmp_path, bad)
+    assert err.path == "rules[0].level_overrides.yellow"

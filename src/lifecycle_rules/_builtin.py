@@ -24,3 +24,15 @@ def jiande() -> Path:
 
 def luohe() -> Path:
     return _root() / "luohe"
+
+
+def tongjiang() -> Path:
+    return _root() / "tongjiang"
+
+
+def wushan() -> Path:
+    return _root() / "wushan"
+
+
+def jiangyin() -> Path:
+    return _root() / "jiangyin"

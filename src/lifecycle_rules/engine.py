@@ -153,7 +153,7 @@ def _warning(pack: Pack, hist: History, f: _Found, tier: int | None) -> Warning:
             if matches(route.when, project, ep.stage):
                 units += route.tiers[tier]
                 break
-    level_def = pack.spec.levels[st.level]
+    level_def = rule.level_overrides.get(st.level) or pack.spec.levels[st.level]
     units += level_def.units
     units += assigned(pack.spec.project_unit, project, ep.stage)
     if ep.stage is not None:

@@ -322,6 +322,9 @@ def compile_pack(spec: PackSpec, source: str, parameters: Mapping[str, Any] | No
         if rule.id in seen:
             raise _err(f"{path}.id", f"duplicate rule id {rule.id!r} (first at rules[{seen[rule.id]}])")
         seen[rule.id] = i
+        for level in rule.level_overrides:
+            if level not in rule.levels:
+                raise _err(f"{path}.level_overrides.{level}", f"the rule has no {level} level")
         for level in _levels_of(rule):
             if level not in spec.levels:
                 raise _err(f"{path}.levels.{level}", f"level {level!r} is not declared in "

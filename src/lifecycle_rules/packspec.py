@@ -282,6 +282,11 @@ class RuleBase(BaseModel):
     message: str = Field(min_length=1, description="Chinese sentence template; {fields} allowed")
     when: Condition | None = None
     reading: str | None = Field(default=None, description="how the pack reads a vague clause")
+    level_overrides: dict[Level, LevelDef] = Field(
+        default={},
+        description="this rule's own name, action and units for a level, replacing the pack's "
+        "(a clock whose miss is not the pack's 督办, say)",
+    )
     quote: str | None = Field(default=None, description="the clause's own words, in Chinese")
     summary: str | None = Field(default=None, description="what the rule does, in English")
     subject: str | None = None
