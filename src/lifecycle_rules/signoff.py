@@ -41,7 +41,9 @@ def standing(
 ) -> Standing | None:
     """The warning's standing on ``as_of``, or None if no level is reached by then."""
     stop = min((d for d in (cleared, exit_date) if d is not None), default=None)
-    reach = [(d, lv) for lv, d in levels if d <= as_of and (stop is None or d < stop)]
+    # A level reached on the very day the condition clears was still reached: the step
+    # done on day 91 of a 90-day limit was late (SPEC §5). It opens and closes that day.
+    reach = [(d, lv) for lv, d in levels if d <= as_of and (stop is None or d <= stop)]
     if not reach:
         for e in answers:
             if e.warning is None:

@@ -103,7 +103,7 @@ def episodes(rule: Rule, facts: Facts) -> list[Episode]:
                  for lv, th in thresholds.items()),
                 key=lambda p: (p[1], LEVEL_RANK[p[0]]),
             )
-            if levels[0][1] > facts.as_of or (got is not None and got <= levels[0][1]):
+            if levels[0][1] > facts.as_of or (got is not None and got < levels[0][1]):
                 continue
             out.append(Episode(
                 subject=f"{rule.subject} {label}" if rule.subject else label,

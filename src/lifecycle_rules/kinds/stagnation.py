@@ -50,7 +50,7 @@ def episodes(rule: Rule, facts: Facts) -> list[Episode]:
                  for lv, th in thresholds.items()),
                 key=lambda p: (p[1], LEVEL_RANK[p[0]]),
             )
-            if nxt is not None and levels[0][1] >= nxt:
+            if nxt is not None and levels[0][1] > nxt:
                 continue
             if levels[0][1] > facts.as_of:
                 continue
