@@ -30,6 +30,8 @@ from lifecycle_rules.packspec import (
     DeadlineRule,
     Duration,
     EarlyLevel,
+    ProjectSet,
+    ReportSum,
     Rule,
     ShortfallRule,
     StagnationRule,
@@ -186,6 +188,8 @@ def measures(rule: Rule) -> str:
         target = (f"{rule.target.step_completed} completed" if rule.target.step_completed
                   else f"{rule.target.step_started} started")
         text = f"from {anchor_words(rule.anchor)} until {target}"
+        if rule.for_each_step is not None:
+            text = (f"for each of {', '.join(rule.for_each_step)} (* below): " + text)
     elif isinstance(rule, StagnationRule):
         text = (f"no {', '.join(rule.progress)} event while in stage "
                 f"{' or '.join(rule.stages)}")
@@ -201,8 +205,11 @@ def measures(rule: Rule) -> str:
             due = f"due on day {rule.due_day} of the following month"
         elif rule.every == "week":
             due = f"due on ISO weekday {rule.due_day} of its week"
-        else:
+        elif rule.every == "quarter":
             due = f"due on day {rule.due_day} of the quarter's first month"
+        else:
+            about = " (about the next year)" if rule.year_offset else ""
+            due = f"due on {rule.due_month}/{rule.due_day} each year{about}"
         text = f"{rule.report} every {rule.every}, {due}"
         if rule.stages is not None:
             text += f", while in stage {' or '.join(rule.stages)}"
@@ -211,6 +218,17 @@ def measures(rule: Rule) -> str:
     if rule.subject is not None:
         text += f"; subject {rule.subject}"
     return text
+
+
+WINDOW_WORDS = {"year": "1 Jan of as_of's year to as_of", "all": "everything up to as_of"}
+
+
+def rate_side(part: ProjectSet | ReportSum) -> str:
+    if isinstance(part, ReportSum):
+        return f"sum of {part.field} of {part.report} for months in the window"
+    what = (f"{part.step_completed} done" if part.step_completed is not None
+            else f"plan.{part.plan}")
+    return f"projects with {what} " + ("in the window" if part.within == "window" else "by as_of")
 
 
 def deadline_levels(pack: Pack, rule: DeadlineRule) -> str:
@@ -414,6 +432,13 @@ def render_pack(pack: Pack) -> list[str]:
                  [(code(r.id), r.title, r.kind, r.clause, measures(r), level_words(pack, r),
                    r.reading or "") for r in spec.rules])
     out.append("")
+    if spec.rates:
+        out += [f"### Portfolio rates ({len(spec.rates)})", ""]
+        out += table(["id", "name", "clause", "window", "numerator", "denominator", "reading"],
+                     [(code(r.id), r.name, r.clause, WINDOW_WORDS[r.window],
+                       rate_side(r.numerator), rate_side(r.denominator),
+                       " ".join((r.reading or "").split())) for r in spec.rates])
+        out.append("")
     if spec.not_encoded:
         out += ["### Read and deliberately not encoded", ""]
         out += table(["clause", "why"], [(n.clause, " ".join(n.reading.split()))
