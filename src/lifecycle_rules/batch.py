@@ -23,6 +23,7 @@ from .errors import CalendarError, HistoryError
 from .pack import Pack
 from .plugins import load_pack
 from .readers import Record, Reject
+from .writers import result_line
 
 CHUNK = 256
 
@@ -41,12 +42,13 @@ class Summary:
                 f"warnings: {levels}; notices: {self.notices}"]
 
 
-Item = tuple[str, str, Any]  # (file, locator, history dict)
+Item = tuple[str, str, Any]  # (file, locator, history: a dict, or a JSON line's text)
 Notice = dict[str, Any]  # {"file", "locator", "project_id", "notice"}
-Out = tuple[list[dict[str, Any]], Reject | None, list[Notice]]
+# (rows: result dicts, or JSON lines when the output is JSON Lines; their levels; reject; notices)
+Out = tuple[list[Any], list[str], Reject | None, list[Notice]]
 
 
-def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool,
+def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool, as_lines: bool,
                     chunk: list[Item]) -> list[Out]:
     out: list[Out] = []
     for file, locator, history in chunk:
@@ -56,15 +58,19 @@ def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool,
             field_name = exc.field
             if exc.event_index is not None:
                 field_name = f"events[{exc.event_index}]" + (f".{exc.field}" if exc.field else "")
-            out.append(([], Reject(file, locator, exc.project_id, field_name, exc.detail), []))
+            out.append(([], [], Reject(file, locator, exc.project_id, field_name, exc.detail), []))
         except CalendarError as exc:
             pid = history.get("project", {}).get("id") if isinstance(history, dict) else None
-            out.append(([], Reject(file, locator, None if pid is None else str(pid), None,
-                                   str(exc)), []))
+            out.append(([], [], Reject(file, locator, None if pid is None else str(pid), None,
+                                       str(exc)), []))
         else:
             notes = [{"file": file, "locator": locator, "project_id": result.project_id, "notice": n}
                      for n in result.notices]
-            out.append(([w.to_dict() for w in result.warnings], None, notes))
+            rows: list[Any] = [w.to_dict() for w in result.warnings]
+            if as_lines:
+                rows = [result_line(r) for r in rows]
+            levels: list[str] = [w.level for w in result.warnings]
+            out.append((rows, levels, None, notes))
     return out
 
 
@@ -75,8 +81,9 @@ def _init_worker(pack_ref: str, parameters: dict[str, Any]) -> None:
     _WORKER["pack"] = load_pack(pack_ref, parameters)
 
 
-def _worker_chunk(as_of: dt.date, include_closed: bool, chunk: list[Item]) -> list[Out]:
-    return _evaluate_chunk(_WORKER["pack"], as_of, include_closed, chunk)
+def _worker_chunk(as_of: dt.date, include_closed: bool, as_lines: bool,
+                  chunk: list[Item]) -> list[Out]:
+    return _evaluate_chunk(_WORKER["pack"], as_of, include_closed, as_lines, chunk)
 
 
 def _chunks(records: Iterable[Record], rejects: Callable[[Reject], None],
@@ -146,15 +153,20 @@ def run(
     jobs: int = 1,
     include_closed: bool = False,
     progress: Progress | None = None,
+    write_line: Callable[[str], None] | None = None,
 ) -> Summary:
+    """Evaluate every record; results go to ``write`` (a dict each), or, if ``write_line``
+    is given, to it as JSON lines serialised in the workers (the JSON Lines fast path)."""
     summary = Summary()
+    as_lines = write_line is not None
+    emit: Callable[[Any], None] = write_line if write_line is not None else write
 
     def on_reject(r: Reject) -> None:
         summary.rejected += 1
         reject(r)
 
     def consume(outs: list[Out]) -> None:
-        for rows, rej, notes in outs:
+        for rows, levels, rej, notes in outs:
             if rej is not None:
                 on_reject(rej)
                 continue
@@ -162,9 +174,9 @@ def run(
             summary.notices += len(notes)
             for n in notes:
                 notice(n)
+            summary.warnings.update(levels)
             for row in rows:
-                summary.warnings[row["level"]] += 1
-                write(row)
+                emit(row)
         if progress:
             progress.update(summary.read)
 
@@ -172,13 +184,13 @@ def run(
     if jobs <= 1:
         pack = load_pack(pack_ref, parameters)
         for chunk in chunks:
-            consume(_evaluate_chunk(pack, as_of, include_closed, chunk))
+            consume(_evaluate_chunk(pack, as_of, include_closed, as_lines, chunk))
     else:
         with ProcessPoolExecutor(jobs, initializer=_init_worker,
                                  initargs=(pack_ref, parameters)) as pool:
             window: list[Future[list[Out]]] = []
             for chunk in chunks:
-                window.append(pool.submit(_worker_chunk, as_of, include_closed, chunk))
+                window.append(pool.submit(_worker_chunk, as_of, include_closed, as_lines, chunk))
                 if len(window) >= jobs * 3:
                     consume(window.pop(0).result())
             for fut in window:
@@ -187,4 +199,3 @@ def run(
         progress.update(summary.read)
         progress.close()
     return summary
-

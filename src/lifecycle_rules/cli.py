@@ -140,7 +140,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         for path in args.inputs:
             try:
                 yield from read_histories(path, encoding=args.encoding, mapping=args.mapping,
-                                          layout=args.layout, events_path=args.events)
+                                          layout=args.layout, events_path=args.events,
+                                          raw_json=True)
             except (ValueError, OSError, UnicodeError) as exc:
                 raise LifecycleRulesError(f"{path}: {exc}") from None
 
@@ -149,7 +150,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         total = count_lines(args.inputs[0])
     with open_writer(args.output, args.format) as writer:
         summary = run(args.pack, params, records(), args.as_of, writer.write, rejects.append,
-                      notices.append, jobs=jobs, include_closed=args.include_closed, progress=Progress(total))
+                      notices.append, jobs=jobs, include_closed=args.include_closed,
+                      progress=Progress(total), write_line=getattr(writer, "write_line", None))
     if rejects:
         if rejects_path is not None:
             write_rejects(rejects_path, rejects)

@@ -111,7 +111,7 @@ class Record:
 
     file: str
     locator: str
-    history: dict[str, Any] | None
+    history: dict[str, Any] | str | None  # a str is a JSON line left unparsed (raw_json=True)
     reject: Reject | None
 
 
@@ -615,7 +615,8 @@ def _by_date(history: dict[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- readers
 
 
-def _jsonl_records(path: Path, encoding: str | None) -> Generator[Record | None, None, None]:
+def _jsonl_records(path: Path, encoding: str | None,
+                   raw_json: bool = False) -> Generator[Record | None, None, None]:
     file = str(path)
     chosen = encoding or detect_encoding(path)
     with open(path, encoding=chosen, errors="surrogateescape") as handle:
@@ -628,6 +629,11 @@ def _jsonl_records(path: Path, encoding: str | None) -> Generator[Record | None,
             obj: object = None
             if _SURROGATE.search(line):
                 message = f"含无法按 {chosen} 解码的字节（可用 encoding= 指定）"
+            elif raw_json:
+                # The evaluator parses it (pydantic reads JSON natively, in the worker);
+                # JSON errors then come back as that record's HistoryError.
+                yield Record(file, locator, line.rstrip("\r\n"), None)
+                continue
             else:
                 try:
                     obj = json.loads(line.rstrip("\r\n"))
@@ -749,8 +755,12 @@ def read_histories(
     mapping: str | Path | None = None,
     layout: Layout = "auto",
     events_path: str | Path | None = None,
+    raw_json: bool = False,
 ) -> Iterator[Record]:
     """Yield one :class:`Record` per input project, streaming.
+
+    With ``raw_json``, a JSON Lines record's ``history`` is the line's text, left for
+    the evaluator to parse (the batch path: parsing happens in the worker processes).
 
     ``layout="auto"`` picks JSON Lines for ``.jsonl``/``.json``/``.ndjson``, the
     wide sheet for ``.csv`` and Excel files, and ``"tables"`` when
@@ -780,7 +790,7 @@ def read_histories(
     events = Path(events_path) if events_path is not None else None
     chosen = _choose_layout(source, layout, events)
     if chosen == "jsonl":
-        generator = _jsonl_records(source, encoding)
+        generator = _jsonl_records(source, encoding, raw_json)
     else:
         generator = _table_records(source, encoding, _load_mapping(mapping), events)
     # Run up to the first yield so that open and header errors surface at the call.

@@ -24,7 +24,7 @@ from typing import IO, Any, Literal, Protocol, Self
 
 from .readers import Reject
 
-__all__ = ["RESULT_HEADERS", "RESULT_KEYS", "ResultWriter", "open_writer", "write_rejects"]
+__all__ = ["RESULT_HEADERS", "RESULT_KEYS", "ResultWriter", "open_writer", "result_line", "write_rejects"]
 
 Format = Literal["jsonl", "csv", "xlsx"]
 
@@ -199,6 +199,10 @@ class _JsonlWriter(_Writer):
     def _write(self, row: dict[str, object]) -> None:
         self._stream.write(json.dumps(row, ensure_ascii=False, default=_json_default) + "\n")
 
+    def write_line(self, line: str) -> None:
+        """Write one result already serialised by :func:`result_line` (batch workers do it)."""
+        self._stream.write(line + "\n")
+
     def _finish(self) -> None:
         if self._owned:
             _fsync(self._stream)
@@ -346,6 +350,13 @@ def open_writer(path: str | Path | None, fmt: Format | None = None) -> ResultWri
     XLSX writes ``since``/``due`` as real dates under a frozen header row.
     """
     return _open(path, fmt, RESULT_KEYS, RESULT_HEADERS, "预警")
+
+
+def result_line(row: Mapping[str, object]) -> str:
+    """One result row exactly as the JSON Lines result writer writes it (no newline)."""
+    ordered = {key: row[key] for key in RESULT_KEYS if key in row}
+    ordered.update((key, value) for key, value in row.items() if key not in ordered)
+    return json.dumps(ordered, ensure_ascii=False, default=_json_default)
 
 
 def write_rejects(path: str | Path, rejects: Iterable[Reject]) -> int:
