@@ -42,21 +42,30 @@ def _one(mode: str, path: str, pack: str, out: str) -> dict[str, Any]:
         from lifecycle_rules.readers import read_histories
 
         n = 0
-        for rec in read_histories(path):
+        for rec in read_histories(path, raw_json=True):
             if rec.history is not None:
                 parse_history(rec.history)
                 n += 1
-    else:
-        from lifecycle_rules.batch import run
-        from lifecycle_rules.dates import parse_iso_date
-        from lifecycle_rules.readers import read_histories
-        from lifecycle_rules.writers import open_writer
+    elif mode.startswith("engine:"):
+        from lifecycle_rules import load_pack
+        from lifecycle_rules.engines import get_engine
 
-        jobs = 1 if mode == "evaluate-1" else (os.cpu_count() or 1)
-        with open_writer(out, "jsonl") as w:
-            summary = run(pack, {}, read_histories(path), parse_iso_date(AS_OF), w.write,
-                          lambda r: None, lambda n: None, jobs=jobs)
-        n = summary.evaluated
+        run_one, loaded, n = get_engine(mode.split(":", 1)[1]), load_pack(pack), 0
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                run_one(loaded, line, AS_OF, False)
+                n += 1
+    else:
+        # Exactly what a user runs: the CLI, reading JSONL and writing JSONL.
+        from lifecycle_rules.cli import main
+
+        jobs = "1" if mode == "evaluate-1" else "0"
+        code = main(["evaluate", "--pack", pack, "--as-of", AS_OF, path, "-o", out,
+                     "--jobs", jobs, "--quiet", "--allow-rejects"])
+        if code != 0:
+            raise SystemExit(f"evaluate failed with exit code {code}")
+        with open(path, encoding="utf-8") as fh:
+            n = sum(1 for _ in fh)
     elapsed = time.perf_counter() - start
     peak_kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                   resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
