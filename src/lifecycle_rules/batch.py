@@ -60,9 +60,7 @@ def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool, as_lines: 
                 field_name = f"events[{exc.event_index}]" + (f".{exc.field}" if exc.field else "")
             out.append(([], [], Reject(file, locator, exc.project_id, field_name, exc.detail), []))
         except CalendarError as exc:
-            pid = history.get("project", {}).get("id") if isinstance(history, dict) else None
-            out.append(([], [], Reject(file, locator, None if pid is None else str(pid), None,
-                                       str(exc)), []))
+            out.append(([], [], Reject(file, locator, exc.project_id, None, str(exc)), []))
         else:
             notes = [{"file": file, "locator": locator, "project_id": result.project_id, "notice": n}
                      for n in result.notices]

@@ -79,7 +79,9 @@ def evaluate(
                            "project does not give; rule not evaluated")
             continue
         except CalendarError as exc:
-            raise CalendarError(f"project {pid!r}, rule {rule.id}: {exc}") from None
+            err = CalendarError(f"project {pid!r}, rule {rule.id}: {exc}")
+            err.project_id = pid
+            raise err from None
         for ep in episodes:
             if rule.when is not None and rule.when.stages is not None and \
                     ep.stage not in rule.when.stages:

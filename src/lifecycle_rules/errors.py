@@ -11,6 +11,8 @@ class LifecycleRulesError(Exception):
 class CalendarError(LifecycleRulesError, ValueError):
     """A date outside the years the working-day schedule knows (never a guess)."""
 
+    project_id: str | None = None
+
 
 class PackError(LifecycleRulesError):
     """A rule pack that cannot be loaded: names the file, line, key path and what was expected."""

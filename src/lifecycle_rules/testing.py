@@ -85,8 +85,12 @@ def load_fixture(path: str | Path) -> Fixture:
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         loc = tuple(err["loc"])
-        raise PackError(str(err["msg"]), file=str(path), line=doc.line_of(loc),
-                        path=format_path(loc)) from None
+        msg = str(err["msg"])
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (not part of the fixture format; see docs/pack-format.md)"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        raise PackError(msg, file=str(path), line=doc.line_of(loc), path=format_path(loc)) from None
 
 
 def fixture_paths(pack_dir: str | Path) -> list[Path]:
