@@ -191,7 +191,8 @@ def test_warning_fields(pack_id: str, data: st.DataObject) -> None:
 @given(data=st.data())
 def test_evaluate_many_is_evaluate_in_order(pack_id: str, data: st.DataObject) -> None:
     batch = data.draw(st.lists(histories(pack_id), max_size=4))
-    as_of = data.draw(evaluation_dates(batch[0], pack_id) if batch else st.dates(max_value=LAST_DAY))
+    as_of = data.draw(evaluation_dates(batch[0], pack_id) if batch
+                      else st.dates(min_value=dt.date(2004, 1, 1), max_value=LAST_DAY))
     pack = pack_of(pack_id)
     assert list(evaluate_many(pack, batch, as_of)) == [evaluate(pack, h, as_of) for h in batch]
     assert list(evaluate_many(pack, iter(batch), as_of.isoformat(), include_closed=True)) == [

@@ -48,6 +48,14 @@ Notice = dict[str, Any]  # {"file", "locator", "project_id", "notice"}
 Out = tuple[list[Any], list[str], Reject | None, list[Notice]]
 
 
+def history_reject(file: str, locator: str, exc: HistoryError) -> Reject:
+    """The reject of a record whose history is invalid: its field as ``events[3].date``."""
+    field_name = exc.field
+    if exc.event_index is not None:
+        field_name = f"events[{exc.event_index}]" + (f".{exc.field}" if exc.field else "")
+    return Reject(file, locator, exc.project_id, field_name, exc.detail)
+
+
 def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool, as_lines: bool,
                     chunk: list[Item]) -> list[Out]:
     out: list[Out] = []
@@ -55,10 +63,7 @@ def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool, as_lines: 
         try:
             result = evaluate(pack, history, as_of, include_closed=include_closed)
         except HistoryError as exc:
-            field_name = exc.field
-            if exc.event_index is not None:
-                field_name = f"events[{exc.event_index}]" + (f".{exc.field}" if exc.field else "")
-            out.append(([], [], Reject(file, locator, exc.project_id, field_name, exc.detail), []))
+            out.append(([], [], history_reject(file, locator, exc), []))
         except CalendarError as exc:
             out.append(([], [], Reject(file, locator, exc.project_id, None, str(exc)), []))
         else:

@@ -179,6 +179,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _rates(args: argparse.Namespace) -> int:
+    from .batch import history_reject
     from .plugins import load_pack
     from .rates import portfolio_rates
     from .readers import Reject, read_histories
@@ -206,7 +207,7 @@ def _rates(args: argparse.Namespace) -> int:
                     yield rec.history
 
     def bad(index: int, exc: Any) -> None:
-        rejects.append(Reject(current[0], current[1], exc.project_id, exc.field, exc.detail))
+        rejects.append(history_reject(current[0], current[1], exc))
 
     values = portfolio_rates(pack, histories(), args.as_of, on_error=bad)
     for v in values:

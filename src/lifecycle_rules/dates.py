@@ -197,16 +197,16 @@ def last_day_within(unit: Unit, limit: Fraction, cal: WorkCalendar) -> Callable[
 def month_of(period: str) -> tuple[int, int]:
     """``2024-03`` -> (2024, 3); raises ValueError otherwise."""
     m = re.fullmatch(r"([0-9]{4})-([0-9]{2})", period)
-    if not m or not 1 <= int(m[2]) <= 12:
-        raise ValueError(f"expected a month like 2024-03, got {period!r}")
+    if not m or not 1 <= int(m[2]) <= 12 or not 1900 <= int(m[1]) <= 2199:
+        raise ValueError(f"expected a month like 2024-03 (years 1900-2199), got {period!r}")
     return int(m[1]), int(m[2])
 
 
 def iso_week_of(period: str) -> dt.date:
     """``2024-W23`` -> the Monday of that ISO week; raises ValueError otherwise."""
     m = re.fullmatch(r"([0-9]{4})-W([0-9]{2})", period)
-    if not m:
-        raise ValueError(f"expected an ISO week like 2024-W23, got {period!r}")
+    if not m or not 1900 <= int(m[1]) <= 2199:
+        raise ValueError(f"expected an ISO week like 2024-W23 (years 1900-2199), got {period!r}")
     try:
         return dt.date.fromisocalendar(int(m[1]), int(m[2]), 1)
     except ValueError as exc:

@@ -16,7 +16,7 @@ from .errors import CalendarError, HistoryError, LifecycleRulesError
 from .facts import Facts
 from .kinds import Episode, registry
 from .kinds.deadline import MissingInvestment
-from .models import LEVEL_RANK, Event, History, Result, Warning, parse_history
+from .models import FIRST_DAY, LAST_DAY, LEVEL_RANK, Event, History, Result, Warning, parse_history
 from .pack import Pack, assigned, matches
 from .signoff import Standing, standing
 
@@ -25,9 +25,12 @@ _KINDS = registry()
 
 def _as_date(value: dt.date | str) -> dt.date:
     try:
-        return parse_iso_date(value)
+        day = parse_iso_date(value)
     except ValueError as exc:
         raise LifecycleRulesError(f"as_of: {exc}") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise LifecycleRulesError(f"as_of: a date between {FIRST_DAY} and {LAST_DAY} is expected")
+    return day
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import reprlib
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -56,9 +57,30 @@ class Project(BaseModel):
     name: str = Field(default="", max_length=1000)
     sector: Sector = "other"
     in_development_zone: bool = False
-    investment_wan: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    investment_wan: float | None = Field(default=None, ge=0, allow_inf_nan=False, strict=True)
     region: str = Field(default="", max_length=200)
     attributes: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2199, 12, 31)
+
+
+def _date_only(value: Any) -> Any:
+    # Dates only (days in Asia/Shanghai): no timestamps, no numbers read as epoch seconds.
+    if isinstance(value, str):
+        if len(value) > 10 and value[10:11] in ("T", " "):
+            raise ValueError("expected a date like 2024-07-02, not a timestamp")
+    elif value is not None and (not isinstance(value, dt.date) or isinstance(value, dt.datetime)):
+        raise ValueError("expected a date like 2024-07-02")
+    return value
+
+
+def _in_range(value: dt.date | None) -> dt.date | None:
+    # Clocks add months and years to dates: keep far from date.max, and from typos like 0024.
+    if value is not None and not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError(f"a date between {FIRST_DAY} and {LAST_DAY} is expected")
+    return value
 
 
 class Plan(BaseModel):
@@ -70,6 +92,11 @@ class Plan(BaseModel):
     completion: dt.date | None = None
     production: dt.date | None = None
 
+    _date_only = field_validator("start", "completion", "production", mode="before")(
+        classmethod(lambda cls, value: _date_only(value)))
+    _in_range = field_validator("start", "completion", "production", mode="after")(
+        classmethod(lambda cls, value: _in_range(value)))
+
 
 class Event(BaseModel):
     """One dated event of a project's history."""
@@ -80,8 +107,8 @@ class Event(BaseModel):
     type: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
     step: str | None = Field(default=None, min_length=1, max_length=100)
     period: str | None = Field(default=None, max_length=16)
-    planned_wan: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    actual_wan: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    planned_wan: float | None = Field(default=None, ge=0, allow_inf_nan=False, strict=True)
+    actual_wan: float | None = Field(default=None, ge=0, allow_inf_nan=False, strict=True)
     compliant: bool | None = None
     warning: str | None = Field(default=None, min_length=1, max_length=500)
     action: Action | None = None
@@ -89,16 +116,10 @@ class Event(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
     source: str | None = Field(default=None, max_length=500)
 
-    @field_validator("date", "until", mode="before")
-    @classmethod
-    def _date_only(cls, value: Any) -> Any:
-        # Dates only (days in Asia/Shanghai): no timestamps, no numbers read as epoch seconds.
-        if isinstance(value, str):
-            if len(value) > 10 and value[10:11] in ("T", " "):
-                raise ValueError("expected a date like 2024-07-02, not a timestamp")
-        elif not isinstance(value, dt.date) or isinstance(value, dt.datetime):
-            raise ValueError("expected a date like 2024-07-02")
-        return value
+    _date_only = field_validator("date", "until", mode="before")(classmethod(
+        lambda cls, value: _date_only(value)))
+    _in_range = field_validator("date", "until", mode="after")(classmethod(
+        lambda cls, value: _in_range(value)))
 
 
 def _check_event(e: Event) -> None:
@@ -192,14 +213,23 @@ def _project_id_of(data: object) -> str | None:
         # Only on the error path: parse once more to name the project in the error.
         try:
             data = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
     if isinstance(data, Mapping):
         project = data.get("project")
         if isinstance(project, Mapping):
             pid = project.get("id")
-            return None if pid is None else str(pid)
+            return None if pid is None else _short(str(pid))
     return None
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 80
+_REPR.maxlevel = 3
 
 
 def _history_error(data: object, exc: ValidationError) -> HistoryError:
@@ -223,9 +253,7 @@ def _history_error(data: object, exc: ValidationError) -> HistoryError:
     else:
         message = message.removeprefix("Value error, ")
         if "input" in err and err["type"] != "missing" and field:
-            shown = repr(err["input"])
-            if len(shown) > 80:
-                shown = shown[:77] + "..."
+            shown = _short(_REPR.repr(err["input"]))
             message = f"{message} (got {shown})"
     more = exc.error_count() - 1
     if more:

@@ -367,11 +367,27 @@ def _check_anchor(pack: Pack, path: str, anchor: Anchor, star: str | None = None
         raise _err(f"{path}.stage_entered", f"unknown stage {anchor.stage_entered!r}")
 
 
+def _day_span(t: Threshold) -> tuple[Fraction, Fraction]:
+    """The fewest and most calendar days a threshold can be, whatever the anchor: a
+    month is 28 to 31 days; a working day at least one day, and the longest official
+    holiday runs (Spring Festival, National Day) add at most about 10 days a year."""
+    v = t.value
+    if t.unit == "days":
+        return v, v
+    if t.unit == "months":
+        return v * 28, v * 31 + 3
+    return v, v * Fraction(7, 5) + 12 * (1 + v // 250)
+
+
 def _ordered(path: str, thresholds: dict[Level, Threshold]) -> None:
-    """Levels must come in order in time: yellow before orange before red."""
+    """Levels must come in order in time: yellow before orange before red. In one unit
+    that is exact; across units, a level that always comes after the next one is an
+    error (one that only may, for some anchors, is left to the engine, which never lets
+    a level fall)."""
     ranked = sorted(thresholds.items(), key=lambda kv: LEVEL_RANK[kv[0]])
     for (lo, a), (hi, b) in pairwise(ranked):
-        if a.unit == b.unit and a.value >= b.value:
+        same = a.unit == b.unit
+        if (a.value >= b.value) if same else (_day_span(a)[0] > _day_span(b)[1]):
             raise _err(f"{path}.levels", f"{hi} must come after {lo} "
                        f"({hi} at {b.value} {b.unit}, {lo} at {a.value} {a.unit})")
 

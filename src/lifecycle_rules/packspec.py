@@ -22,7 +22,8 @@ from pydantic import (
 
 from .models import Action, Level, Sector
 
-_STRICT = ConfigDict(frozen=True, extra="forbid")
+# strict: a pack author gets what they wrote or an error: true is not 1, "3" is not 3.
+_STRICT = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
 Number = Annotated[
     int | float | str,

@@ -306,8 +306,19 @@ def _load_mapping(path: str | Path | None) -> _Mapping:
     source = "columns.yaml (default)"
     if path is not None:
         source = str(path)
-        with open(path, encoding="utf-8") as handle:
-            user = _validate_mapping(yaml.safe_load(handle), source)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                raw = yaml.safe_load(handle)
+        except OSError as exc:
+            raise ValueError(f"{source}: cannot read the column mapping: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise ValueError(f"{source}: the column mapping is not UTF-8 text") from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f":{mark.line + 1}" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise ValueError(f"{source}{where}: the column mapping is not valid YAML: {problem}") from None
+        user = _validate_mapping(raw, source)
         for section, entries in user.items():
             merged[section] = {**merged.get(section, {}), **entries}
     columns = {s: cast(dict[str, tuple[str, ...]], merged.get(s, {})) for s in _COLUMN_SECTIONS}
@@ -382,6 +393,9 @@ def detect_encoding(path: str | Path) -> str:
 def _csv_rows(path: Path, encoding: str) -> _Rows:
     # surrogateescape keeps a stray undecodable byte visible to the row parser,
     # which rejects that one row instead of the whole file failing or mojibake passing.
+    # A cell may be long (a pasted document): the csv module's 128 KiB default would fail
+    # the whole file; a long value is then refused by its field's own limit, row by row.
+    csv.field_size_limit(max(csv.field_size_limit(), 256 * 2**20))
     with open(path, encoding=encoding, errors="surrogateescape", newline="") as handle:
         reader = csv.reader(handle)
         try:
@@ -618,7 +632,9 @@ def _by_date(history: dict[str, Any]) -> dict[str, Any]:
 def _jsonl_records(path: Path, encoding: str | None,
                    raw_json: bool = False) -> Generator[Record | None, None, None]:
     file = str(path)
-    chosen = encoding or detect_encoding(path)
+    # JSON is UTF-8 (RFC 8259): no guessing, so a stray GBK line is rejected as undecodable
+    # rather than turning every other line into mojibake. --encoding still overrides.
+    chosen = encoding or "utf-8-sig"
     with open(path, encoding=chosen, errors="surrogateescape") as handle:
         yield None
         for number, line in enumerate(handle, 1):
@@ -639,6 +655,8 @@ def _jsonl_records(path: Path, encoding: str | None,
                     obj = json.loads(line.rstrip("\r\n"))
                 except json.JSONDecodeError as exc:
                     message = f"不是有效的 JSON: {exc.msg} (column {exc.colno})"
+                except RecursionError:
+                    message = "不是有效的 JSON: 嵌套层数过深"
                 else:
                     if not isinstance(obj, dict):
                         message = f"不是 JSON 对象（得到 {type(obj).__name__}）"

@@ -75,31 +75,45 @@ class YamlDoc:
 def load_yaml_text(text: str, file: str) -> YamlDoc:
     if len(text) > MAX_BYTES:
         raise PackError(f"file is larger than {MAX_BYTES} bytes", file=file)
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # PyYAML's reader checks the characters here already
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise PackError(f"not valid YAML: the control character U+{code:04X} is not allowed",
+                        file=file, line=line) from None
     try:
         try:
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
-            line = exc.problem_mark.line + 1 if exc.problem_mark else None
-            raise PackError(f"not valid YAML: {exc.problem}", file=file, line=line) from None
+            raise PackError(f"not valid YAML: {exc.problem}", file=file, line=_line_of(exc)) from None
         except yaml.YAMLError as exc:
-            raise PackError(f"not valid YAML: {exc}", file=file) from None
+            raise PackError(f"not valid YAML: {exc}", file=file, line=_line_of(exc)) from None
+        except RecursionError:
+            raise PackError("nested too deeply", file=file, line=loader.line + 1) from None
         if node is None:
             raise PackError("the file is empty", file=file)
         lines: dict[KeyPath, int] = {}
-        _walk(node, (), lines, file, [0])
+        try:
+            _walk(loader, node, (), lines, file, [0], set())
+        except RecursionError:
+            raise PackError("nested too deeply", file=file) from None
         try:
             data = loader.construct_document(node)
         except yaml.constructor.ConstructorError as exc:
-            line = exc.problem_mark.line + 1 if exc.problem_mark else None
             raise PackError(
-                f"{exc.problem} (only plain YAML values are allowed)", file=file, line=line
+                f"{exc.problem} (only plain YAML values are allowed)", file=file, line=_line_of(exc)
             ) from None
         except (ValueError, OverflowError) as exc:
             raise PackError(f"bad value: {exc}", file=file) from None
     finally:
         loader.dispose()
     return YamlDoc(data, lines, file)
+
+
+def _line_of(exc: yaml.YAMLError) -> int | None:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    return mark.line + 1 if mark is not None else None
 
 
 def load_yaml_file(path: str | Path) -> YamlDoc:
@@ -117,15 +131,30 @@ def load_yaml_file(path: str | Path) -> YamlDoc:
     return load_yaml_text(text, str(p))
 
 
-def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], file: str,
-          count: list[int]) -> None:
+_CHECKED_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp")
+
+
+def _walk(loader: _Loader, node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], file: str,
+          count: list[int], open_nodes: set[int]) -> None:
     count[0] += 1
+    line = node.start_mark.line + 1
     if count[0] > MAX_NODES:
-        raise PackError(
-            f"more than {MAX_NODES} values after expanding aliases (an alias bomb?)",
-            file=file, line=node.start_mark.line + 1,
-        )
-    lines.setdefault(path, node.start_mark.line + 1)
+        raise PackError(f"more than {MAX_NODES} values after expanding aliases (an alias bomb?)",
+                        file=file, line=line)
+    lines.setdefault(path, line)
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag in _CHECKED_TAGS:
+            # Build it here, where the line is known: 2024-02-30 or 0x10 get their line.
+            try:
+                loader.construct_object(node)
+            except (ValueError, OverflowError) as exc:
+                raise PackError(f"bad value {node.value!r}: {exc}", file=file, line=line,
+                                path=format_path(path)) from None
+        return
+    if id(node) in open_nodes:
+        raise PackError("an alias refers to a value that contains it (recursive alias)",
+                        file=file, line=line, path=format_path(path))
+    open_nodes.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: dict[object, int] = {}
         for key_node, value_node in node.value:
@@ -140,10 +169,11 @@ def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], file: str,
                     path=format_path((*path, key)),
                 )
             seen[key] = key_node.start_mark.line + 1
-            _walk(value_node, (*path, key), lines, file, count)
+            _walk(loader, value_node, (*path, key), lines, file, count, open_nodes)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _walk(item, (*path, i), lines, file, count)
+            _walk(loader, item, (*path, i), lines, file, count, open_nodes)
+    open_nodes.discard(id(node))
 
 
 def format_path(path: KeyPath) -> str:
