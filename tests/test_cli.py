@@ -154,3 +154,14 @@ def test_schema_to_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert main(["schema", "-o", str(target)]) == 0
     schema = json.loads(target.read_text(encoding="utf-8"))
     assert "rules" in schema["properties"]
+
+
+@pytest.mark.parametrize("pack", ["jiande", "luohe", "tongjiang", "wushan", "jiangyin"])
+def test_durable_engine_gives_the_same_output(pack: str, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("durable")
+    src = str(ROOT / f"examples/{pack}.jsonl")
+    code, native, _ = run(["evaluate", "--pack", pack, "--as-of", "2024-11-30", "--include-closed", src], capsys)
+    code2, durable, _ = run(["evaluate", "--pack", pack, "--as-of", "2024-11-30", "--include-closed",
+                             "--engine", "durable", "--jobs", "2", src], capsys)
+    assert code == code2 == 0
+    assert durable == native and native.count("\n") >= 1

@@ -7,7 +7,12 @@
 
 from __future__ import annotations
 
-from .engine import evaluate, evaluate_many
+import datetime as _dt
+from collections.abc import Mapping as _Mapping
+from typing import Any as _Any
+
+from .engine import evaluate as _evaluate_native
+from .engine import evaluate_many
 from .errors import CalendarError, HistoryError, LifecycleRulesError, PackError
 from .models import Event, History, Plan, Project, Result, Warning, parse_history
 from .pack import Pack
@@ -25,6 +30,26 @@ def load_pack(ref: str | object, parameters: dict[str, object] | None = None) ->
     if not isinstance(ref, str | Path):
         raise TypeError("load_pack takes a pack id or a directory path")
     return _load_pack(ref, parameters)
+
+
+def evaluate(
+    pack: Pack,
+    history: History | _Mapping[str, _Any] | str | bytes,
+    as_of: _dt.date | str,
+    *,
+    include_closed: bool = False,
+    engine: str = "native",
+) -> Result:
+    """The warnings of one project that stand on ``as_of`` (a date in Asia/Shanghai).
+
+    Pure: no I/O, no clock, no globals. ``engine="durable"`` evaluates the same pack on
+    the second, independent engine (durable-rules; the optional extra ``durable``),
+    which gives equal results and serves to check the first."""
+    if engine == "native":
+        return _evaluate_native(pack, history, as_of, include_closed=include_closed)
+    from .engines import get_engine
+
+    return get_engine(engine)(pack, history, as_of, include_closed)
 
 
 def discover_packs() -> list[PackEntry]:

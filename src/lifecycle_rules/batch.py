@@ -57,11 +57,16 @@ def history_reject(file: str, locator: str, exc: HistoryError) -> Reject:
 
 
 def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool, as_lines: bool,
-                    chunk: list[Item]) -> list[Out]:
+                    chunk: list[Item], engine: str = "native") -> list[Out]:
     out: list[Out] = []
     for file, locator, history in chunk:
         try:
-            result = evaluate(pack, history, as_of, include_closed=include_closed)
+            if engine == "native":
+                result = evaluate(pack, history, as_of, include_closed=include_closed)
+            else:
+                from .engines import get_engine
+
+                result = get_engine(engine)(pack, history, as_of, include_closed)
         except HistoryError as exc:
             out.append(([], [], history_reject(file, locator, exc), []))
         except CalendarError as exc:
@@ -84,9 +89,9 @@ def _init_worker(pack_ref: str, parameters: dict[str, Any]) -> None:
     _WORKER["pack"] = load_pack(pack_ref, parameters)
 
 
-def _worker_chunk(as_of: dt.date, include_closed: bool, as_lines: bool,
+def _worker_chunk(as_of: dt.date, include_closed: bool, as_lines: bool, engine: str,
                   chunk: list[Item]) -> list[Out]:
-    return _evaluate_chunk(_WORKER["pack"], as_of, include_closed, as_lines, chunk)
+    return _evaluate_chunk(_WORKER["pack"], as_of, include_closed, as_lines, chunk, engine)
 
 
 def _chunks(records: Iterable[Record], rejects: Callable[[Reject], None],
@@ -157,6 +162,7 @@ def run(
     include_closed: bool = False,
     progress: Progress | None = None,
     write_line: Callable[[str], None] | None = None,
+    engine: str = "native",
 ) -> Summary:
     """Evaluate every record; results go to ``write`` (a dict each), or, if ``write_line``
     is given, to it as JSON lines serialised in the workers (the JSON Lines fast path)."""
@@ -187,13 +193,14 @@ def run(
     if jobs <= 1:
         pack = load_pack(pack_ref, parameters)
         for chunk in chunks:
-            consume(_evaluate_chunk(pack, as_of, include_closed, as_lines, chunk))
+            consume(_evaluate_chunk(pack, as_of, include_closed, as_lines, chunk, engine))
     else:
         with ProcessPoolExecutor(jobs, initializer=_init_worker,
                                  initargs=(pack_ref, parameters)) as pool:
             window: list[Future[list[Out]]] = []
             for chunk in chunks:
-                window.append(pool.submit(_worker_chunk, as_of, include_closed, as_lines, chunk))
+                window.append(pool.submit(_worker_chunk, as_of, include_closed, as_lines, engine,
+                                          chunk))
                 if len(window) >= jobs * 3:
                     consume(window.pop(0).result())
             for fut in window:

@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--layout", choices=["auto", "jsonl", "wide", "tables"], default="auto")
     ev.add_argument("--events", type=Path, help="events table, with a projects table as FILE")
     ev.add_argument("--include-closed", action="store_true", help="also list closed warnings")
+    ev.add_argument("--engine", choices=["native", "durable"], default="native",
+                    help="durable: the second, independent engine (durable-rules), for checking")
     ev.add_argument("--param", action="append", type=_param, default=[], metavar="NAME=VALUE",
                     help="set a pack parameter (repeatable)")
     ev.add_argument("--quiet", action="store_true", help="no summary on stderr")
@@ -124,6 +126,10 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     params = dict(args.param)
     load_pack(args.pack, params)  # fail fast, before reading anything
+    if args.engine != "native":
+        from .engines import get_engine
+
+        get_engine(args.engine)  # fail fast if its dependency is missing
     for path in args.inputs:
         if not path.is_file():
             print(f"lifecycle-rules: {path}: no such file", file=sys.stderr)
@@ -151,7 +157,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     with open_writer(args.output, args.format) as writer:
         summary = run(args.pack, params, records(), args.as_of, writer.write, rejects.append,
                       notices.append, jobs=jobs, include_closed=args.include_closed,
-                      progress=Progress(total), write_line=getattr(writer, "write_line", None))
+                      progress=Progress(total), write_line=getattr(writer, "write_line", None),
+                      engine=args.engine)
     if rejects:
         if rejects_path is not None:
             write_rejects(rejects_path, rejects)
