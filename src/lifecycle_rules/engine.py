@@ -112,12 +112,16 @@ def evaluate(
 
 
 def _extra_fields(hist: History, notices: list[str]) -> None:
-    extra = sorted(hist.project.model_extra or {})
-    if extra:
-        notices.append(f"project: field(s) {', '.join(extra)} are not part of the history format; ignored")
+    def names(extra: dict[str, Any]) -> str:
+        shown = ", ".join(n if len(n) <= 40 else n[:37] + "..." for n in sorted(extra)[:10])
+        return shown + (f" and {len(extra) - 10} more" if len(extra) > 10 else "")
+
+    if hist.project.model_extra:
+        notices.append(f"project: field(s) {names(hist.project.model_extra)} are not part of the "
+                       "history format; ignored")
     for i, e in enumerate(hist.events):
         if e.model_extra:
-            notices.append(f"event {i}: field(s) {', '.join(sorted(e.model_extra))} are not part of "
+            notices.append(f"event {i}: field(s) {names(e.model_extra)} are not part of "
                            "the history format; ignored")
 
 

@@ -131,7 +131,8 @@ def load_yaml_file(path: str | Path) -> YamlDoc:
     return load_yaml_text(text, str(p))
 
 
-_CHECKED_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp")
+_CHECKED_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp",
+                 "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null")
 
 
 def _walk(loader: _Loader, node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], file: str,
@@ -147,9 +148,10 @@ def _walk(loader: _Loader, node: yaml.Node, path: KeyPath, lines: dict[KeyPath, 
             # Build it here, where the line is known: 2024-02-30 or 0x10 get their line.
             try:
                 loader.construct_object(node)
-            except (ValueError, OverflowError) as exc:
-                raise PackError(f"bad value {node.value!r}: {exc}", file=file, line=line,
-                                path=format_path(path)) from None
+            except (ValueError, OverflowError, KeyError, AttributeError, TypeError) as exc:
+                # e.g. "!!bool maybe" (KeyError) or "!!timestamp nope" (AttributeError)
+                raise PackError(f"bad value {node.value!r} for {node.tag.rsplit(':', 1)[-1]}: {exc}",
+                                file=file, line=line, path=format_path(path)) from None
         return
     if id(node) in open_nodes:
         raise PackError("an alias refers to a value that contains it (recursive alias)",
