@@ -1,0 +1,49 @@
+"""Engines that evaluate a history against a pack: ``get_engine(name)``.
+
+``native`` is the library's own engine (``lifecycle_rules.engine.evaluate``);
+``durable`` is the second, independent engine on durable-rules
+(``lifecycle_rules.engines.durable``), used to check the first (differential tests).
+Both take ``(pack, history, as_of, include_closed=False)`` and return a ``Result``;
+for the same inputs they return equal results. The durable engine is imported only
+when asked for: it needs the optional dependency ``durable-rules``
+(``pip install 'lifecycle-rules[durable]'``). The core never imports this package.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..errors import LifecycleRulesError
+from ..models import History, Result
+from ..pack import Pack
+
+EngineFn = Callable[[Pack, History | Mapping[str, Any] | str | bytes, dt.date | str, bool], Result]
+ENGINES: tuple[str, ...] = ("native", "durable")
+
+
+def _native(pack: Pack, history: History | Mapping[str, Any] | str | bytes,
+            as_of: dt.date | str, include_closed: bool = False) -> Result:
+    from ..engine import evaluate
+
+    return evaluate(pack, history, as_of, include_closed=include_closed)
+
+
+def get_engine(name: str) -> EngineFn:
+    """The evaluate function of engine ``name`` (one of ``ENGINES``)."""
+    if name == "native":
+        return _native
+    if name == "durable":
+        try:
+            from .durable import evaluate as durable_evaluate
+        except ImportError as exc:
+            raise LifecycleRulesError(
+                f"the durable engine needs durable-rules ({exc}); install it with "
+                "pip install 'lifecycle-rules[durable]'"
+            ) from None
+        return durable_evaluate
+    raise LifecycleRulesError(f"unknown engine {name!r}; engines: {', '.join(ENGINES)}")
+
+
+__all__ = ["ENGINES", "EngineFn", "get_engine"]
