@@ -135,9 +135,16 @@ def _rule_info(pack: Pack, rule: Any) -> RuleInfo:
     started = keyed = False
     plan: str | None = None
     if rule.kind == "deadline":
+        each = rule.for_each_step
         target = rule.target.step_completed or rule.target.step_started
-        subjects = [rule.subject or pack.step_of[target]]
+        if each:  # "*" stands for each listed step; the clock info follows the first
+            subjects = [pack.step_of[s] for s in each]
+            target = each[0] if target == "*" else target
+        else:
+            subjects = [rule.subject or pack.step_of[target]]
         name = rule.anchor.step_completed or rule.anchor.step_started
+        if each and name == "*":
+            name = each[0]
         step, started = (pack.step_of[name] if name else None), bool(rule.anchor.step_started)
         plan = rule.anchor.plan
         lim = rule.limit
