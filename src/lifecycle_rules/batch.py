@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 from .engine import evaluate
 from .errors import CalendarError, HistoryError
+from .models import Result
 from .pack import Pack
 from .plugins import load_pack
 from .readers import Record, Reject
@@ -59,14 +60,16 @@ def history_reject(file: str, locator: str, exc: HistoryError) -> Reject:
 def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool, as_lines: bool,
                     chunk: list[Item], engine: str = "native") -> list[Out]:
     out: list[Out] = []
+    run_one: Callable[[Pack, Any, dt.date, bool], Result]
+    if engine == "native":
+        run_one = lambda p, h, day, closed: evaluate(p, h, day, include_closed=closed)  # noqa: E731
+    else:
+        from .engines import get_engine  # only when another engine is named
+
+        run_one = get_engine(engine)
     for file, locator, history in chunk:
         try:
-            if engine == "native":
-                result = evaluate(pack, history, as_of, include_closed=include_closed)
-            else:
-                from .engines import get_engine
-
-                result = get_engine(engine)(pack, history, as_of, include_closed)
+            result = run_one(pack, history, as_of, include_closed)
         except HistoryError as exc:
             out.append(([], [], history_reject(file, locator, exc), []))
         except CalendarError as exc:

@@ -11,7 +11,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -118,10 +118,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2  # pragma: no cover - argparse requires a command
 
 
+def _records(args: argparse.Namespace, *, raw_json: bool) -> Iterator[Any]:
+    """Every record of the input files in order; a file that cannot be read at all (no
+    such header, a broken mapping) is an error naming it."""
+    from .readers import read_histories
+
+    for path in args.inputs:
+        try:
+            yield from read_histories(path, encoding=args.encoding, mapping=args.mapping,
+                                      layout=args.layout, events_path=args.events,
+                                      raw_json=raw_json)
+        except (ValueError, OSError, UnicodeError) as exc:
+            raise LifecycleRulesError(f"{path}: {exc}") from None
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     from .batch import Progress, count_lines, run
     from .plugins import load_pack
-    from .readers import Reject, read_histories
+    from .readers import Reject
     from .writers import open_writer, write_rejects
 
     params = dict(args.param)
@@ -142,20 +156,11 @@ def _evaluate(args: argparse.Namespace) -> int:
         rejects_path = rejects_path or args.output.with_name(args.output.name + ".rejects.jsonl")
         notices_path = notices_path or args.output.with_name(args.output.name + ".notices.jsonl")
 
-    def records() -> Any:
-        for path in args.inputs:
-            try:
-                yield from read_histories(path, encoding=args.encoding, mapping=args.mapping,
-                                          layout=args.layout, events_path=args.events,
-                                          raw_json=True)
-            except (ValueError, OSError, UnicodeError) as exc:
-                raise LifecycleRulesError(f"{path}: {exc}") from None
-
     total = None
     if len(args.inputs) == 1 and args.events is None:
         total = count_lines(args.inputs[0])
     with open_writer(args.output, args.format) as writer:
-        summary = run(args.pack, params, records(), args.as_of, writer.write, rejects.append,
+        summary = run(args.pack, params, _records(args, raw_json=True), args.as_of, writer.write, rejects.append,
                       notices.append, jobs=jobs, include_closed=args.include_closed,
                       progress=Progress(total), write_line=getattr(writer, "write_line", None),
                       engine=args.engine)
@@ -189,7 +194,7 @@ def _rates(args: argparse.Namespace) -> int:
     from .batch import history_reject
     from .plugins import load_pack
     from .rates import portfolio_rates
-    from .readers import Reject, read_histories
+    from .readers import Reject
     from .writers import open_writer
 
     pack = load_pack(args.pack, dict(args.param))
@@ -200,18 +205,12 @@ def _rates(args: argparse.Namespace) -> int:
     current = ["", ""]  # file and locator of the record being counted (errors come synchronously)
 
     def histories() -> Any:
-        for path in args.inputs:
-            try:
-                records = read_histories(path, encoding=args.encoding, mapping=args.mapping,
-                                         layout=args.layout, events_path=args.events)
-            except (ValueError, OSError, UnicodeError) as exc:
-                raise LifecycleRulesError(f"{path}: {exc}") from None
-            for rec in records:
-                if rec.reject is not None:
-                    rejects.append(rec.reject)
-                else:
-                    current[:] = [rec.file, rec.locator]
-                    yield rec.history
+        for rec in _records(args, raw_json=False):
+            if rec.reject is not None:
+                rejects.append(rec.reject)
+            else:
+                current[:] = [rec.file, rec.locator]
+                yield rec.history
 
     def bad(index: int, exc: Any) -> None:
         rejects.append(history_reject(current[0], current[1], exc))

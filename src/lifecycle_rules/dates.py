@@ -142,22 +142,7 @@ def reached_on(anchor: dt.date, unit: Unit, threshold: Fraction, cal: WorkCalend
     >>> str(reached_on(dt.date(2024, 3, 2), "days", Fraction(90), WorkCalendar()))
     '2024-06-01'
     """
-    if threshold < 0:
-        raise ValueError("a threshold cannot be negative")
-    whole = threshold.numerator // threshold.denominator
-    if unit == "days":
-        return anchor + dt.timedelta(days=whole + 1)
-    if unit == "working_days":
-        return cal.nth_workday_after(anchor, whole + 1)
-    # months: elapsed on D = m + (D - A_m) / (A_{m+1} - A_m) with A_m = anchor + m months.
-    frac = threshold - whole
-    start = add_months(anchor, whole)
-    if frac == 0:
-        return start + dt.timedelta(days=1)
-    span = (add_months(anchor, whole + 1) - start).days
-    # smallest k with k/span > frac
-    k = (frac * span).numerator // (frac * span).denominator + 1
-    return start + dt.timedelta(days=k)
+    return crossing(unit, threshold, cal)(anchor)
 
 
 ONE_DAY = dt.timedelta(days=1)
@@ -165,7 +150,7 @@ ONE_DAY = dt.timedelta(days=1)
 
 def crossing(unit: Unit, threshold: Fraction, cal: WorkCalendar) -> Callable[[dt.date], dt.date]:
     """``reached_on`` for one unit and threshold, compiled once: anchor -> the first day
-    past the threshold. The batch path calls these; ``reached_on`` stays the reference."""
+    past the threshold (deadline bands keep these per pack)."""
     if threshold < 0:
         raise ValueError("a threshold cannot be negative")
     whole = threshold.numerator // threshold.denominator
@@ -174,9 +159,19 @@ def crossing(unit: Unit, threshold: Fraction, cal: WorkCalendar) -> Callable[[dt
         return lambda anchor: anchor + step
     if unit == "working_days":
         return lambda anchor: cal.nth_workday_after(anchor, whole + 1)
-    if threshold.denominator == 1:
+    frac = threshold - whole
+    if frac == 0:
         return lambda anchor: add_months(anchor, whole) + ONE_DAY
-    return lambda anchor: reached_on(anchor, unit, threshold, cal)
+
+    def part_month(anchor: dt.date) -> dt.date:
+        # elapsed on D = m + (D - A_m) / (A_{m+1} - A_m) with A_m = anchor + m months
+        start = add_months(anchor, whole)
+        span = (add_months(anchor, whole + 1) - start).days
+        # the smallest k with k/span > frac
+        k = (frac * span).numerator // (frac * span).denominator + 1
+        return start + dt.timedelta(days=k)
+
+    return part_month
 
 
 def last_day_within(unit: Unit, limit: Fraction, cal: WorkCalendar) -> Callable[[dt.date], dt.date]:

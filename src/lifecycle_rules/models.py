@@ -7,9 +7,17 @@ import datetime as dt
 import json
 import reprlib
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from .dates import iso_week_of, month_of
 from .errors import HistoryError
@@ -71,16 +79,20 @@ def _date_only(value: Any) -> Any:
     if isinstance(value, str):
         if len(value) > 10 and value[10:11] in ("T", " "):
             raise ValueError("expected a date like 2024-07-02, not a timestamp")
-    elif value is not None and (not isinstance(value, dt.date) or isinstance(value, dt.datetime)):
+    elif not isinstance(value, dt.date) or isinstance(value, dt.datetime):
         raise ValueError("expected a date like 2024-07-02")
     return value
 
 
-def _in_range(value: dt.date | None) -> dt.date | None:
+def _in_range(value: dt.date) -> dt.date:
     # Clocks add months and years to dates: keep far from date.max, and from typos like 0024.
-    if value is not None and not FIRST_DAY <= value <= LAST_DAY:
+    if not FIRST_DAY <= value <= LAST_DAY:
         raise ValueError(f"a date between {FIRST_DAY} and {LAST_DAY} is expected")
     return value
+
+
+# A day of a history: an ISO date (or a date), in 1900-2199; never a timestamp or a number.
+Day = Annotated[dt.date, BeforeValidator(_date_only), AfterValidator(_in_range)]
 
 
 class Plan(BaseModel):
@@ -88,14 +100,10 @@ class Plan(BaseModel):
 
     model_config = _FROZEN
 
-    start: dt.date | None = None
-    completion: dt.date | None = None
-    production: dt.date | None = None
+    start: Day | None = None
+    completion: Day | None = None
+    production: Day | None = None
 
-    _date_only = field_validator("start", "completion", "production", mode="before")(
-        classmethod(lambda cls, value: _date_only(value)))
-    _in_range = field_validator("start", "completion", "production", mode="after")(
-        classmethod(lambda cls, value: _in_range(value)))
 
 
 class Event(BaseModel):
@@ -103,7 +111,7 @@ class Event(BaseModel):
 
     model_config = _FROZEN
 
-    date: dt.date
+    date: Day
     type: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
     step: str | None = Field(default=None, min_length=1, max_length=100)
     period: str | None = Field(default=None, max_length=16)
@@ -112,14 +120,10 @@ class Event(BaseModel):
     compliant: bool | None = None
     warning: str | None = Field(default=None, min_length=1, max_length=500)
     action: Action | None = None
-    until: dt.date | None = None
+    until: Day | None = None
     note: str | None = Field(default=None, max_length=2000)
     source: str | None = Field(default=None, max_length=500)
 
-    _date_only = field_validator("date", "until", mode="before")(classmethod(
-        lambda cls, value: _date_only(value)))
-    _in_range = field_validator("date", "until", mode="after")(classmethod(
-        lambda cls, value: _in_range(value)))
 
 
 def _check_event(e: Event) -> None:

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .dates import UNITS, Unit, WorkCalendar, crossing, last_day_within, parse_fraction
 from .errors import PackError
@@ -168,14 +168,22 @@ def load_pack_dir(directory: str | Path, parameters: Mapping[str, Any] | None = 
 
 
 def validate_spec(doc: YamlDoc) -> PackSpec:
+    return validate_doc(PackSpec, doc, "pack")
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def validate_doc(model: type[_M], doc: YamlDoc, what: str) -> _M:
+    """``doc`` as ``model``; the first problem as a PackError with file, line, key path."""
     try:
-        return PackSpec.model_validate(doc.data)
+        return model.model_validate(doc.data)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         path = _data_path(doc.data, tuple(err["loc"]))
         msg = str(err["msg"]).removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            msg = "unknown key (not part of the pack format; see docs/pack-format.md)"
+            msg = f"unknown key (not part of the {what} format; see docs/pack-format.md)"
         elif err["type"] == "missing":
             msg = "required key is missing"
         elif "input" in err and not isinstance(err["input"], dict | list):

@@ -31,13 +31,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from .engine import evaluate
-from .errors import LifecycleRulesError, PackError
+from .errors import LifecycleRulesError
 from .models import LEVEL_RANK, Level, Status, Warning
-from .pack import Pack, load_pack_dir
-from .yamlfile import format_path, load_yaml_file
+from .pack import Pack, load_pack_dir, validate_doc
+from .yamlfile import load_yaml_file
 
 _STRICT = ConfigDict(frozen=True, extra="forbid")
 
@@ -80,17 +80,7 @@ def load_fixture(path: str | Path) -> Fixture:
     doc = load_yaml_file(path)
     if isinstance(doc.data, dict):
         doc.data.setdefault("file", str(path))
-    try:
-        return Fixture.model_validate(doc.data)
-    except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        loc = tuple(err["loc"])
-        msg = str(err["msg"])
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key (not part of the fixture format; see docs/pack-format.md)"
-        elif err["type"] == "missing":
-            msg = "required key is missing"
-        raise PackError(msg, file=str(path), line=doc.line_of(loc), path=format_path(loc)) from None
+    return validate_doc(Fixture, doc, "fixture")
 
 
 def fixture_paths(pack_dir: str | Path) -> list[Path]:
