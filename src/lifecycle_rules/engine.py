@@ -16,9 +16,20 @@ from .errors import CalendarError, HistoryError, LifecycleRulesError
 from .facts import Facts
 from .kinds import Episode, registry
 from .kinds.deadline import MissingInvestment
-from .models import FIRST_DAY, LAST_DAY, LEVEL_RANK, Event, History, Result, Warning, parse_history
+from .models import (
+    FIRST_DAY,
+    LAST_DAY,
+    LEVEL_RANK,
+    EventView,
+    History,
+    HistoryView,
+    Result,
+    Warning,
+    parse_history,
+)
 from .pack import Pack, assigned, matches
 from .signoff import Standing, standing
+from .structs import HistoryStruct, decode
 
 _KINDS = registry()
 
@@ -53,7 +64,18 @@ def evaluate(
     Closed warnings (signed off, condition cleared, project exited) are left out unless
     ``include_closed``; they still count towards the project's tier."""
     day = _as_date(as_of)
-    hist = parse_history(history)
+    hist = _history(history)
+    if isinstance(hist, HistoryStruct) and isinstance(history, str | bytes):
+        try:
+            return _evaluate(pack, hist, day, include_closed)
+        except (HistoryError, CalendarError):
+            # Errors are the contract's to word: redo through pydantic, which may also
+            # strip what the lean decoder kept (a step " 拿地" is unknown there, not here).
+            hist = parse_history(history)
+    return _evaluate(pack, hist, day, include_closed)
+
+
+def _evaluate(pack: Pack, hist: HistoryView, day: dt.date, include_closed: bool) -> Result:
     project = hist.project
     pid = project.id
     notices: list[str] = []
@@ -63,8 +85,8 @@ def evaluate(
                       notices=(f"project is outside the pack's scope{clause}; no rule applies",))
     facts = Facts.build(pack, hist, day)
     _extra_fields(hist, notices)
-    answers: dict[str, list[Event]] = {}
-    project_wide: list[Event] = []
+    answers: dict[str, list[EventView]] = {}
+    project_wide: list[EventView] = []
     for _, e in facts.events:
         if e.type == "extension" and e.warning is None:
             project_wide.append(e)
@@ -111,7 +133,23 @@ def evaluate(
                                   warnings=tuple(warnings), notices=tuple(notices))
 
 
-def _extra_fields(hist: History, notices: list[str]) -> None:
+def _history(data: History | Mapping[str, Any] | str | bytes) -> HistoryView:
+    """JSON text through the lean decoder when it is valid and plain; all else (and its
+    errors and notices) through the pydantic models."""
+    if isinstance(data, HistoryStruct):
+        return data
+    if isinstance(data, str | bytes):
+        lean = decode(data)
+        if lean is not None:
+            return lean
+    return parse_history(data)
+
+
+def _extra_fields(hist: HistoryView, notices: list[str]) -> None:
+    if not isinstance(hist, History):
+        return  # the lean decoder takes no unknown fields
+
+
     def names(extra: dict[str, Any]) -> str:
         shown = ", ".join(n if len(n) <= 40 else n[:37] + "..." for n in sorted(extra)[:10])
         return shown + (f" and {len(extra) - 10} more" if len(extra) > 10 else "")
@@ -152,7 +190,7 @@ def _tiers(pack: Pack, found: list[_Found]) -> dict[str, int]:
     return out
 
 
-def _warning(pack: Pack, hist: History, f: _Found, tier: int | None) -> Warning:
+def _warning(pack: Pack, hist: HistoryView, f: _Found, tier: int | None) -> Warning:
     rule = pack.rules[f.rule_index]
     project = hist.project
     ep, st = f.episode, f.standing

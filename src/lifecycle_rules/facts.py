@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .errors import HistoryError
-from .models import Event, History
+from .models import EventView, HistoryView
 
 if TYPE_CHECKING:
     from .pack import Pack
@@ -28,22 +28,23 @@ class Span:
     end: dt.date | None
 
 
-def _event_key(pair: tuple[int, Event]) -> tuple[object, ...]:
+def _event_key(pair: tuple[int, EventView]) -> tuple[object, ...]:
     e = pair[1]
     # Every field takes part, a missing value apart from 0 or "", so that no two different
-    # events tie and input order never decides anything.
-    return (e.date, e.type, e.step or "", e.period or "", e.warning or "", e.action or "",
+    # events tie and input order never decides anything. Text is stripped: the lean
+    # decoder (``structs``) leaves some as written, pydantic strips it.
+    return (e.date, e.type, (e.step or "").strip(), (e.period or "").strip(), e.warning or "", e.action or "",
             e.planned_wan is None, e.planned_wan or 0.0, e.actual_wan is None, e.actual_wan or 0.0,
-            e.compliant is None, e.compliant is False, e.until or dt.date.min, e.note or "",
-            e.source or "")
+            e.compliant is None, e.compliant is False, e.until or dt.date.min, (e.note or "").strip(),
+            (e.source or "").strip())
 
 
 @dataclass
 class Facts:
-    history: History
+    history: HistoryView
     as_of: dt.date
     pack: Pack
-    events: list[tuple[int, Event]] = field(default_factory=list)
+    events: list[tuple[int, EventView]] = field(default_factory=list)
     completed: dict[str, dt.date] = field(default_factory=dict)
     started: dict[str, dt.date] = field(default_factory=dict)
     spans: list[Span] = field(default_factory=list)
@@ -52,66 +53,70 @@ class Facts:
     entries: dict[str, dt.date] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, pack: Pack, history: History, as_of: dt.date) -> Facts:
+    def build(cls, pack: Pack, history: HistoryView, as_of: dt.date) -> Facts:
         f = cls(history=history, as_of=as_of, pack=pack)
-        pid = history.project.id
-        seen: list[tuple[int, Event]] = []
+        known, step_of = pack.event_types, pack.step_of
+        seen: list[tuple[dt.date, str, int, EventView]] = []
         for i, e in enumerate(history.events):
-            if e.type not in pack.event_types:
+            if e.type not in known:
                 raise HistoryError(
                     f"unknown event type {e.type!r} for pack {pack.id}; known: "
-                    f"{', '.join(sorted(pack.event_types))}",
-                    project_id=pid, event_index=i, field="type",
+                    f"{', '.join(sorted(known))}",
+                    project_id=history.project.id, event_index=i, field="type",
                 )
-            if e.step is not None and e.step not in pack.step_of:
+            if e.step is not None and e.step not in step_of:
                 raise HistoryError(
                     f"unknown step {e.step!r} for pack {pack.id} (its steps, aliases and the "
-                    f"milestone words are accepted)", project_id=pid, event_index=i, field="step",
+                    f"milestone words are accepted)", project_id=history.project.id,
+                    event_index=i, field="step",
                 )
             if e.date <= as_of:
-                seen.append((i, e))
-        # Most histories have no two events of the same day and type: sort on that cheap
-        # key, and fall back to the full content key only when a tie could let input
-        # order decide.
-        cheap = [(e.date, e.type) for _, e in seen]
-        if len(set(cheap)) == len(cheap):
-            seen.sort(key=lambda p: (p[1].date, p[1].type))
-        else:
-            seen.sort(key=_event_key)
-        f.events = seen
-        for _, e in seen:
-            if f.first_date is None:
-                f.first_date = e.date
-            if e.type == "step_completed" and e.step is not None:
-                step = pack.step_of[e.step]
-                f.completed.setdefault(step, e.date)
-                f.started.setdefault(step, e.date)
-            elif e.type == "step_started" and e.step is not None:
-                f.started.setdefault(pack.step_of[e.step], e.date)
-            elif e.type == "project_exited" and f.exit_date is None:
+                seen.append((e.date, e.type, i, e))
+        # Most histories have no two events of the same day and type: sort on that (the
+        # index only to keep tuples from comparing events), and fall back to the full
+        # content key only when a tie could let input order decide.
+        seen.sort()
+        if len({(d, t) for d, t, _, _ in seen}) != len(seen):
+            seen.sort(key=lambda q: _event_key((q[2], q[3])))
+        events = f.events
+        completed, started = f.completed, f.started
+        for _, t, i, e in seen:
+            events.append((i, e))
+            if t == "step_completed":
+                step = step_of[e.step]  # type: ignore[index]  # checked by the models
+                if step not in completed:
+                    completed[step] = e.date
+                    if step not in started or started[step] > e.date:
+                        # A step completed implies it was started, even if a start came
+                        # later in the data.
+                        started[step] = e.date
+            elif t == "step_started":
+                step = step_of[e.step]  # type: ignore[index]
+                if step not in started:
+                    started[step] = e.date
+            elif t == "project_exited" and f.exit_date is None:
                 f.exit_date = e.date
-        # A step completed implies it was started, even if a start came later in the data.
-        for step, d in f.completed.items():
-            if f.started[step] > d:
-                f.started[step] = d
-        for st in pack.spec.stages:
-            entered = f._entry(st.name)
-            if entered is not None:
-                f.entries[st.name] = entered
+        if seen:
+            f.first_date = seen[0][0]
+        entries = f.entries
+        for stage, by_completed, by_started in pack.stage_entry_steps():
+            best: dt.date | None = None
+            for step in by_completed:
+                d = completed.get(step)
+                if d is not None and (best is None or d < best):
+                    best = d
+            for step in by_started:
+                d = started.get(step)
+                if d is not None and (best is None or d < best):
+                    best = d
+            if best is not None:
+                entries[stage] = best
         f.spans = f._stage_spans()
         return f
 
     # -- stages -------------------------------------------------------------------------
     def stage_entry(self, stage: str) -> dt.date | None:
         return self.entries.get(stage)
-
-    def _entry(self, stage: str) -> dt.date | None:
-        spec = self.pack.spec.stages[self.pack.stage_order[stage]]
-        dates = [self.completed[s] for s in map(self.pack.step_of.get, spec.entered_by.completed)
-                 if s in self.completed]
-        dates += [self.started[s] for s in map(self.pack.step_of.get, spec.entered_by.started)
-                  if s in self.started]
-        return min(dates) if dates else None
 
     def _stage_spans(self) -> list[Span]:
         entries = sorted(
@@ -181,5 +186,5 @@ class Facts:
         dates = [d for d in (started, done) if d is not None]
         return min(dates) if dates else None
 
-    def of_type(self, event_type: str) -> list[tuple[int, Event]]:
+    def of_type(self, event_type: str) -> list[tuple[int, EventView]]:
         return [(i, e) for i, e in self.events if e.type == event_type]

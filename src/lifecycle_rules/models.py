@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import reprlib
-from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import (
     AfterValidator,
@@ -126,9 +126,73 @@ class Event(BaseModel):
 
 
 
-def _check_event(e: Event) -> None:
+# What the core reads of a history. The pydantic models above satisfy these, and so do
+# the lean structs the batch path decodes into (``structs``): same names, same values.
+class ProjectView(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def sector(self) -> str: ...
+    @property
+    def in_development_zone(self) -> bool: ...
+    @property
+    def investment_wan(self) -> float | None: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def attributes(self) -> Mapping[str, str | int | float | bool]: ...
+
+
+class PlanView(Protocol):
+    @property
+    def start(self) -> dt.date | None: ...
+    @property
+    def completion(self) -> dt.date | None: ...
+    @property
+    def production(self) -> dt.date | None: ...
+
+
+class EventView(Protocol):
+    @property
+    def date(self) -> dt.date: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def step(self) -> str | None: ...
+    @property
+    def period(self) -> str | None: ...
+    @property
+    def planned_wan(self) -> float | None: ...
+    @property
+    def actual_wan(self) -> float | None: ...
+    @property
+    def compliant(self) -> bool | None: ...
+    @property
+    def warning(self) -> str | None: ...
+    @property
+    def action(self) -> str | None: ...
+    @property
+    def until(self) -> dt.date | None: ...
+    @property
+    def note(self) -> str | None: ...
+    @property
+    def source(self) -> str | None: ...
+
+
+class HistoryView(Protocol):
+    @property
+    def project(self) -> ProjectView: ...
+    @property
+    def plan(self) -> PlanView: ...
+    @property
+    def events(self) -> Sequence[EventView]: ...
+
+
+def check_event(e: EventView) -> None:
     """The fields each event type needs (one pass from History: cheaper than a pydantic
-    validator per event on the batch path)."""
+    validator per event on the batch path; ``structs`` runs it too)."""
     t = e.type
     if t in ("step_started", "step_completed") and e.step is None:
         raise _missing("step", t)
@@ -160,19 +224,19 @@ def _check_event(e: Event) -> None:
         raise _missing("until", t)
 
 
-class _FieldProblem(ValueError):
+class FieldProblem(ValueError):
     def __init__(self, field: str, message: str, index: int | None = None) -> None:
         super().__init__(message)
         self.field = field
         self.index = index
 
 
-def _missing(field: str, event_type: str) -> _FieldProblem:
-    return _FieldProblem(field, f"a {event_type} event needs {field!r}")
+def _missing(field: str, event_type: str) -> FieldProblem:
+    return FieldProblem(field, f"a {event_type} event needs {field!r}")
 
 
-def _field_error(field: str, message: str) -> _FieldProblem:
-    return _FieldProblem(field, message)
+def _field_error(field: str, message: str) -> FieldProblem:
+    return FieldProblem(field, message)
 
 
 class History(BaseModel):
@@ -187,16 +251,16 @@ class History(BaseModel):
     @model_validator(mode="after")
     def _events_of_type(self) -> History:
         for i, e in enumerate(self.events):
-            if e.type in _TYPED:
+            if e.type in TYPED_EVENTS:
                 try:
-                    _check_event(e)
-                except _FieldProblem as problem:
+                    check_event(e)
+                except FieldProblem as problem:
                     problem.index = i
                     raise
         return self
 
 
-_TYPED = frozenset({"step_started", "step_completed", "monthly_report", "weekly_report",
+TYPED_EVENTS = frozenset({"step_started", "step_completed", "monthly_report", "weekly_report",
                     "disposition", "extension"})
 
 
@@ -249,7 +313,7 @@ def _history_error(data: object, exc: ValidationError) -> HistoryError:
     message = str(err.get("msg", "invalid"))
     ctx = err.get("ctx") or {}
     problem = ctx.get("error") if isinstance(ctx, dict) else None
-    if isinstance(problem, _FieldProblem):
+    if isinstance(problem, FieldProblem):
         field = problem.field
         message = str(problem)
         if problem.index is not None:

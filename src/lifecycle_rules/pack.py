@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from .dates import UNITS, Unit, WorkCalendar, crossing, last_day_within, parse_fraction
 from .errors import PackError
-from .models import CORE_EVENT_TYPES, LEVEL_RANK, Level, Project
+from .models import CORE_EVENT_TYPES, LEVEL_RANK, Level, ProjectView
 from .packspec import (
     MILESTONES,
     Anchor,
@@ -102,6 +102,18 @@ class Pack:
             self.memo[key] = out
         return out
 
+    def stage_entry_steps(self) -> tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]:
+        """Each stage with the (canonical) steps whose completion, or start, enters it."""
+        out = self.memo.get(("entries", ""))
+        if out is None:
+            out = tuple(
+                (st.name, tuple(self.step_of[s] for s in st.entered_by.completed),
+                 tuple(self.step_of[s] for s in st.entered_by.started))
+                for st in self.spec.stages
+            )
+            self.memo[("entries", "")] = out
+        return out
+
     def with_parameters(self, overrides: Mapping[str, Any]) -> Pack:
         """The same pack with some parameters set (a deployment's or a fixture's values)."""
         if not overrides:
@@ -115,7 +127,7 @@ class Pack:
 ANY_STAGE = "\x00any"
 
 
-def matches(cond: Condition | None, project: Project, stage: str | None = ANY_STAGE) -> bool:
+def matches(cond: Condition | None, project: ProjectView, stage: str | None = ANY_STAGE) -> bool:
     """Does the condition hold for this project (in this stage; by default any stage)?"""
     if cond is None:
         return True
@@ -143,7 +155,7 @@ def matches(cond: Condition | None, project: Project, stage: str | None = ANY_ST
     return True
 
 
-def assigned(assignments: Iterable[Assignment], project: Project, stage: str | None) -> list[str]:
+def assigned(assignments: Iterable[Assignment], project: ProjectView, stage: str | None) -> list[str]:
     for a in assignments:
         if matches(a.when, project, stage):
             return list(a.units)
@@ -242,6 +254,9 @@ def compile_pack(spec: PackSpec, source: str, parameters: Mapping[str, Any] | No
     step_of: dict[str, str] = {}
     for i, step in enumerate(spec.steps):
         for name in (step.name, *step.aliases):
+            if name != name.strip():
+                raise _err(f"steps[{i}]", f"name or alias {name!r} starts or ends with whitespace, "
+                           "which histories never have (their text is stripped)")
             if name in step_of and step_of[name] != step.name:
                 raise _err(f"steps[{i}]", f"name or alias {name!r} is already used by step "
                            f"{step_of[name]!r}")

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from .models import LEVEL_RANK, Event, Level, Status
+from .models import LEVEL_RANK, EventView, Level, Status
 from .packspec import Signoff
 
 
@@ -33,7 +34,7 @@ def standing(
     *,
     cleared: dt.date | None,
     exit_date: dt.date | None,
-    answers: list[Event],
+    answers: list[EventView],
     signoff: Signoff,
     as_of: dt.date,
     notices: list[str],
@@ -52,7 +53,7 @@ def standing(
                            "the warning existed; ignored")
         return None
     # (date, order, payload): levels first, then answers, then closing facts, on a day.
-    timeline: list[tuple[dt.date, int, object]] = [(d, 0, lv) for d, lv in reach]
+    timeline: list[tuple[dt.date, int, Any]] = [(d, 0, lv) for d, lv in reach]
     timeline += [(e.date, 1, e) for e in answers]
     if stop is not None and stop <= as_of:
         timeline.append((stop, 2, "stop"))
@@ -65,8 +66,9 @@ def standing(
     cycle_start: dt.date | None = None
     extended_to: dt.date | None = None
     first: dict[str, dt.date] = {}
-    for day, _, item in timeline:
-        if isinstance(item, Event):
+    for day, order, item in timeline:
+        if order == 1:
+            assert not isinstance(item, str)
             if level is None:
                 if item.warning is None:
                     continue
@@ -91,7 +93,7 @@ def standing(
             if status != "closed":
                 status, closed_on = "closed", day
         else:
-            lv: Level = item  # type: ignore[assignment]
+            lv: Level = item
             if level is not None and LEVEL_RANK[lv] <= LEVEL_RANK[level] and status != "closed":
                 continue
             if status == "closed":

@@ -122,7 +122,7 @@ from durable import engine as _durable_engine
 from ..dates import UNITS, add_months, month_of, parse_iso_date, reached_on, week_label
 from ..errors import CalendarError, LifecycleRulesError
 from ..facts import Facts
-from ..models import LEVEL_RANK, Event, History, Level, Project, Result, Status, Warning, parse_history
+from ..models import LEVEL_RANK, EventView, History, Level, Project, Result, Status, Warning, parse_history
 from ..pack import Pack, Threshold
 from ..packspec import (
     Anchor,
@@ -1115,9 +1115,9 @@ def _evaluate(plan: _Plan, run: _Run, hist: History, day: dt.date, include_close
     if extra:
         notices.append(((0, -1), f"project: field(s) {', '.join(extra)} are not part of the history "
                                  "format; ignored"))
-    for i, e in enumerate(hist.events):
-        if e.model_extra:
-            notices.append(((0, i), f"event {i}: field(s) {', '.join(sorted(e.model_extra))} are not "
+    for i, ev in enumerate(hist.events):
+        if ev.model_extra:
+            notices.append(((0, i), f"event {i}: field(s) {', '.join(sorted(ev.model_extra))} are not "
                                     "part of the history format; ignored"))
 
     # 1. The history as facts: steps, stages, plan, spans, progress, reports, exit.
@@ -1285,8 +1285,8 @@ def _evaluate(plan: _Plan, run: _Run, hist: History, day: dt.date, include_close
         run.place[ep.w] = (ep.index, order)
 
     # 3. Which answers belong to which warning.
-    keyed: dict[int, Event] = {}
-    project_wide: list[tuple[int, Event]] = []
+    keyed: dict[int, EventView] = {}
+    project_wide: list[tuple[int, EventView]] = []
     for n, (_, e) in enumerate(facts.events):
         if e.type == "extension" and e.warning is None:
             project_wide.append((n, e))

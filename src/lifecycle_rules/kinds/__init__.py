@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ..packspec import Rule
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Episode:
     subject: str
     anchor: dt.date

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TypeVar
 
 from ..models import LEVEL_RANK
+from ..pack import deadline_plan
 from ..packspec import Anchor, DeadlineRule, Target
 from . import Episode
 
@@ -30,8 +31,13 @@ def episodes(rule: Rule, facts: Facts) -> list[Episode]:
     if rule.for_each_step is None:
         return _episodes(rule, facts, rule.anchor, rule.target, None)
     out: list[Episode] = []
+    memo = facts.pack.memo
     for step in rule.for_each_step:
-        out += _episodes(rule, facts, _for(rule.anchor, step), _for(rule.target, step), step)
+        refs = memo.get(("for_each", f"{rule.id}\x00{step}"))
+        if refs is None:
+            refs = memo[("for_each", f"{rule.id}\x00{step}")] = (_for(rule.anchor, step),
+                                                                 _for(rule.target, step))
+        out += _episodes(rule, facts, refs[0], refs[1], step)
     return out
 
 
@@ -43,8 +49,6 @@ def _for(ref: _Ref, step: str) -> _Ref:
 
 def _episodes(rule: DeadlineRule, facts: Facts, anchor_ref: Anchor, target_ref: Target,
               each: str | None) -> list[Episode]:
-    from ..pack import deadline_plan
-
     anchor = facts.anchor_date(anchor_ref)
     if anchor is None or anchor > facts.as_of:
         return []
@@ -60,7 +64,7 @@ def _episodes(rule: DeadlineRule, facts: Facts, anchor_ref: Anchor, target_ref: 
         if inv is None:
             raise MissingInvestment(rule.id)
         band = next(b for b in plan if b.below is None or inv < b.below)
-    levels = tuple((lv, at(anchor)) for lv, at in band.levels)
+    levels = tuple([(lv, at(anchor)) for lv, at in band.levels])
     if not band.ordered:
         levels = tuple(sorted(levels, key=lambda p: (p[1], LEVEL_RANK[p[0]])))
     target = target_ref.step_completed or target_ref.step_started

@@ -14,7 +14,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from ..dates import add_months, month_of
-from ..models import LEVEL_RANK, Event, Level
+from ..models import LEVEL_RANK, EventView, Level
 from ..packspec import ShortfallRule
 from . import Episode
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ..packspec import Rule
 
 
-def _qualifies(rule: ShortfallRule, e: Event) -> bool:
+def _qualifies(rule: ShortfallRule, e: EventView) -> bool:
     if rule.counts == "noncompliant":
         return e.compliant is False
     return e.planned_wan is not None and e.actual_wan is not None and e.actual_wan < e.planned_wan
