@@ -4,7 +4,8 @@ For each size (default 10k; the README's figures use 10k, 100k and 1M), it gener
 seeded histories (benchmarks/synth.py, about 25 events each) and measures, each in a
 fresh subprocess so peak memory is its own:
 
-- ``parse``: read JSON Lines and validate every history (the floor: no rules run);
+- ``parse``: read JSON Lines and validate every history with the decoder evaluation
+  uses (the floor: no rules run);
 - ``evaluate-1``: the CLI's batch path on one process (read, evaluate, write JSON Lines);
 - ``evaluate-N``: the same on all cores (``--jobs`` = cpu count);
 - any other engine the project has (none yet besides the native one).
@@ -38,13 +39,13 @@ def _one(mode: str, path: str, pack: str, out: str) -> dict[str, Any]:
 
     start = time.perf_counter()
     if mode == "parse":
-        from lifecycle_rules.models import parse_history
-        from lifecycle_rules.readers import read_histories
+        from lifecycle_rules.engine import read_history
+        from lifecycle_rules.readers import jsonl_blocks
 
         n = 0
-        for rec in read_histories(path, raw_json=True):
-            if rec.history is not None:
-                parse_history(rec.history)
+        for block in jsonl_blocks(path):  # the reading and the decoder evaluation uses
+            for _, line in block.lines():
+                read_history(line)
                 n += 1
     elif mode.startswith("engine:"):
         from lifecycle_rules import load_pack

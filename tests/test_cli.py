@@ -165,3 +165,41 @@ def test_durable_engine_gives_the_same_output(pack: str, capsys: pytest.CaptureF
                              "--engine", "durable", "--jobs", "2", src], capsys)
     assert code == code2 == 0
     assert durable == native and native.count("\n") >= 1
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_many_blocks_keep_every_stream_in_input_order(jobs: str, capsys: pytest.CaptureFixture[str],
+                                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lifecycle_rules import readers
+
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 2048)  # many blocks from a small file
+    good = (ROOT / "examples/jiande.jsonl").read_text(encoding="utf-8").splitlines()
+    lines: list[bytes] = []
+    for i in range(60):
+        h = json.loads(good[i % len(good)])
+        h["project"]["id"] += f"-{i}"
+        h["project"]["extra_column"] = i  # a notice each
+        lines.append(json.dumps(h, ensure_ascii=False).encode("utf-8"))
+        if i % 7 == 3:
+            lines.append(b'{"project": {"id": "GBK-%d", "name": "\xc4\xc3\xb5\xd8"}}' % i)  # 拿地 in GBK
+        if i % 11 == 5:
+            lines += [b"", b'{"project": {"id": "' + b"X" * 300 + b'"}}']
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"\xef\xbb\xbf" + b"\r\n".join(lines) + b"\r\n")
+    out = tmp_path / "out.jsonl"
+    code, _, err = run(["evaluate", "--pack", "jiande", "--as-of", "2025-06-30", str(src), "-o", str(out),
+                        "--jobs", jobs, "--allow-rejects"], capsys)
+    assert code == 0
+    rejects = [json.loads(x) for x in (tmp_path / "out.jsonl.rejects.jsonl").read_text("utf-8").splitlines()]
+    numbers = [int(r["locator"].split()[1]) for r in rejects]
+    assert numbers == sorted(numbers) and len(numbers) == 9 + 5
+    gbk = [r for r in rejects if "解码" in r["message"]]
+    assert len(gbk) == 9 and all(r["message"] == "含无法按 utf-8-sig 解码的字节（可用 encoding= 指定）" for r in gbk)
+    assert lines[int(gbk[0]["locator"].split()[1]) - 1].startswith(b'{"project": {"id": "GBK-3"')
+    assert "read 74, evaluated 60, rejected 14" in err
+    notices = [json.loads(x) for x in (tmp_path / "out.jsonl.notices.jsonl").read_text("utf-8").splitlines()]
+    noticed = [n["project_id"] for n in notices if "extra_column" in n["notice"]]
+    assert noticed == [json.loads(x)["project"]["id"] for x in lines if b"extra_column" in x]
+    results = [json.loads(x) for x in out.read_text("utf-8").splitlines()]
+    order = {json.loads(x)["project"]["id"]: n for n, x in enumerate(lines) if b"extra_column" in x}
+    assert [order[r["project_id"]] for r in results] == sorted(order[r["project_id"]] for r in results)

@@ -168,3 +168,23 @@ def test_keys_are_stable_across_dates() -> None:
     keys = {w.key for d in ("2024-05-17", "2024-06-01", "2025-01-01")
             for w in evaluate(JIANDE, landed(), d).warnings}
     assert keys == {"P-1/jd.land-to-start/开工监管"}
+
+
+def test_built_results_equal_validated_ones() -> None:
+    from pathlib import Path
+
+    from lifecycle_rules import Result, Warning
+
+    text = (Path(__file__).parent.parent / "examples/jiande.jsonl").read_text(encoding="utf-8")
+    examples = [json.loads(x) for x in text.splitlines()]
+    results = [evaluate(JIANDE, h, "2025-06-30", include_closed=True) for h in examples]
+    assert sum(len(r.warnings) for r in results) > 5
+    for r in results:
+        again = Result.model_validate(r.model_dump())
+        assert again == r and r.model_dump() == again.model_dump()
+        assert r.model_fields_set == again.model_fields_set
+        for w in r.warnings:
+            assert Warning.model_validate(w.model_dump()) == w
+            assert w.model_copy(update={"tier": 9}).tier == 9 and w.model_extra is None
+        with pytest.raises(ValueError):
+            r.project_id = "changed"  # type: ignore[misc]  # frozen, as validated ones are

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lifecycle_rules.readers import Record, Reject, detect_encoding, parse_date, read_histories
 
@@ -674,3 +676,39 @@ def _rows_as_dicts(path: Path) -> list[object]:
         return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
     finally:
         book.close()
+
+
+# -- blocks of JSON lines (the batch's input path) ---------------------------------------
+LINE_PARTS = st.sampled_from(['{"project": {"id": "P1"}}', "", "  ", '{"a": "拿地"}', "not json",
+                              '{"x": "\\u00e9"}'])
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines=st.lists(LINE_PARTS, max_size=30), crlf=st.booleans(), bom=st.booleans(),
+       final_newline=st.booleans(), block=st.integers(1, 80))
+def test_blocks_cut_a_file_into_the_lines_the_reader_reads(
+        lines: list[str], crlf: bool, bom: bool, final_newline: bool, block: int) -> None:
+    import tempfile
+
+    from lifecycle_rules.readers import jsonl_blocks
+
+    text = ("\r\n" if crlf else "\n").join(lines) + ("\n" if final_newline and lines else "")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "h.jsonl"
+        path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
+        expected = [(r.locator, r.history) for r in read_histories(path, raw_json=True)]
+        blocks = list(jsonl_blocks(path, block_bytes=block))
+    got = [(loc, line.decode("utf-8")) for b in blocks for loc, line in b.lines()]
+    assert got == expected
+    assert all(b.data.endswith(b"\n") for b in blocks[:-1])
+
+
+def test_a_block_holds_many_lines_and_names_each_by_its_number(tmp_path: Path) -> None:
+    from lifecycle_rules.readers import jsonl_blocks
+
+    path = tmp_path / "h.jsonl"
+    path.write_text("".join(f'{{"n": {i}}}\n' for i in range(1, 1001)), encoding="utf-8")
+    blocks = list(jsonl_blocks(path, block_bytes=4096))
+    assert 1 < len(blocks) < 1000
+    located = [loc for b in blocks for loc, _ in b.lines()]
+    assert located == [f"line {i}" for i in range(1, 1001)]

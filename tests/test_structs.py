@@ -177,3 +177,12 @@ def test_fallback_keeps_notices_and_errors() -> None:
     assert evaluate(pack, padded, day) == evaluate(
         pack, '{"project": {"id": "P1"}, "events": [{"date": "2024-03-02", "type": "step_completed", '
               '"step": "拿地"}]}', day)
+
+
+@pytest.mark.parametrize("engine", ["native", "durable"])
+def test_unknown_fields_anywhere_are_noticed_by_both_engines(engine: str) -> None:
+    text = ('{"project": {"id": "P1", "备注": 1}, "plan": {"start": "2024-01-01", "批次": 2}, "来源": "x", '
+            '"events": [{"date": "2024-03-02", "type": "progress", "经办人": "张"}]}')
+    notices = evaluate(load_pack("jiande"), text, dt.date(2024, 9, 1), engine=engine).notices
+    assert [n.split(":")[0] for n in notices[:4]] == ["history", "project", "plan", "event 0"]
+    assert all(name in notices[i] for i, name in enumerate(["来源", "备注", "批次", "经办人"]))

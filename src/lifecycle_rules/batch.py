@@ -23,7 +23,7 @@ from .errors import CalendarError, HistoryError
 from .models import Result
 from .pack import Pack
 from .plugins import load_pack
-from .readers import Record, Reject
+from .readers import LineBlock, Record, Reject, undecodable
 from .writers import result_line
 
 CHUNK = 256
@@ -43,7 +43,9 @@ class Summary:
                 f"warnings: {levels}; notices: {self.notices}"]
 
 
-Item = tuple[str, str, Any]  # (file, locator, history: a dict, or a JSON line's text)
+# (file, locator, history: a dict, or a JSON line's text or bytes; or the reader's reject)
+Item = tuple[str, str, Any, Reject | None]
+Chunk = list[Item] | LineBlock
 Notice = dict[str, Any]  # {"file", "locator", "project_id", "notice"}
 # (rows: result dicts, or JSON lines when the output is JSON Lines; their levels; reject; notices)
 Out = tuple[list[Any], list[str], Reject | None, list[Notice]]
@@ -57,8 +59,14 @@ def history_reject(file: str, locator: str, exc: HistoryError) -> Reject:
     return Reject(file, locator, exc.project_id, field_name, exc.detail)
 
 
+def _items(chunk: Chunk) -> Iterable[Item]:
+    if isinstance(chunk, LineBlock):
+        return ((chunk.file, locator, line, None) for locator, line in chunk.lines())
+    return chunk
+
+
 def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool, as_lines: bool,
-                    chunk: list[Item], engine: str = "native") -> list[Out]:
+                    chunk: Chunk, engine: str = "native") -> list[Out]:
     out: list[Out] = []
     run_one: Callable[[Pack, Any, dt.date, bool], Result]
     if engine == "native":
@@ -67,11 +75,20 @@ def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool, as_lines: 
         from .engines import get_engine  # only when another engine is named
 
         run_one = get_engine(engine)
-    for file, locator, history in chunk:
+    for file, locator, history, rejected in _items(chunk):
+        if rejected is not None:
+            out.append(([], [], rejected, []))
+            continue
         try:
             result = run_one(pack, history, as_of, include_closed)
         except HistoryError as exc:
-            out.append(([], [], history_reject(file, locator, exc), []))
+            reject = history_reject(file, locator, exc)
+            if isinstance(history, bytes):
+                try:
+                    history.decode("utf-8")
+                except UnicodeDecodeError:
+                    reject = Reject(file, locator, None, None, undecodable("utf-8-sig"))
+            out.append(([], [], reject, []))
         except CalendarError as exc:
             out.append(([], [], Reject(file, locator, exc.project_id, None, str(exc)), []))
         else:
@@ -93,19 +110,21 @@ def _init_worker(pack_ref: str, parameters: dict[str, Any]) -> None:
 
 
 def _worker_chunk(as_of: dt.date, include_closed: bool, as_lines: bool, engine: str,
-                  chunk: list[Item]) -> list[Out]:
+                  chunk: Chunk) -> list[Out]:
     return _evaluate_chunk(_WORKER["pack"], as_of, include_closed, as_lines, chunk, engine)
 
 
-def _chunks(records: Iterable[Record], rejects: Callable[[Reject], None],
-            summary: Summary) -> Iterator[list[Item]]:
+def _chunks(records: Iterable[Record | LineBlock]) -> Iterator[Chunk]:
+    """Records in chunks of CHUNK, and each block of JSON lines as a chunk of its own."""
     chunk: list[Item] = []
     for rec in records:
-        summary.read += 1
-        if rec.reject is not None:
-            rejects(rec.reject)
+        if isinstance(rec, LineBlock):
+            if chunk:
+                yield chunk
+                chunk = []
+            yield rec
             continue
-        chunk.append((rec.file, rec.locator, rec.history))
+        chunk.append((rec.file, rec.locator, rec.history, rec.reject))
         if len(chunk) >= CHUNK:
             yield chunk
             chunk = []
@@ -155,7 +174,7 @@ def count_lines(path: Path) -> int | None:
 def run(
     pack_ref: str,
     parameters: dict[str, Any],
-    records: Iterable[Record],
+    records: Iterable[Record | LineBlock],
     as_of: dt.date,
     write: Callable[[dict[str, Any]], None],
     reject: Callable[[Reject], None],
@@ -167,8 +186,10 @@ def run(
     write_line: Callable[[str], None] | None = None,
     engine: str = "native",
 ) -> Summary:
-    """Evaluate every record; results go to ``write`` (a dict each), or, if ``write_line``
-    is given, to it as JSON lines serialised in the workers (the JSON Lines fast path)."""
+    """Evaluate every record (a block of JSON lines counts a record per line that is not
+    blank); results go to ``write`` (a dict each), or, if ``write_line`` is given, to it
+    as JSON lines serialised in the workers (the JSON Lines fast path). Rejects, results
+    and notices each come out in input order."""
     summary = Summary()
     as_lines = write_line is not None
     emit: Callable[[Any], None] = write_line if write_line is not None else write
@@ -179,6 +200,7 @@ def run(
 
     def consume(outs: list[Out]) -> None:
         for rows, levels, rej, notes in outs:
+            summary.read += 1
             if rej is not None:
                 on_reject(rej)
                 continue
@@ -192,7 +214,7 @@ def run(
         if progress:
             progress.update(summary.read)
 
-    chunks = _chunks(records, on_reject, summary)
+    chunks = _chunks(records)
     if jobs <= 1:
         pack = load_pack(pack_ref, parameters)
         for chunk in chunks:

@@ -120,11 +120,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _records(args: argparse.Namespace, *, raw_json: bool) -> Iterator[Any]:
     """Every record of the input files in order; a file that cannot be read at all (no
-    such header, a broken mapping) is an error naming it."""
-    from .readers import read_histories
+    such header, a broken mapping) is an error naming it. With ``raw_json``, UTF-8 JSON
+    Lines come as blocks of lines, parsed in the workers."""
+    from .readers import is_jsonl, jsonl_blocks, read_histories
 
     for path in args.inputs:
         try:
+            if raw_json and args.encoding in (None, "utf-8", "utf8", "utf-8-sig") and \
+                    is_jsonl(path, args.layout, args.events):
+                yield from jsonl_blocks(path)
+                continue
             yield from read_histories(path, encoding=args.encoding, mapping=args.mapping,
                                       layout=args.layout, events_path=args.events,
                                       raw_json=raw_json)

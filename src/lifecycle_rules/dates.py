@@ -8,7 +8,6 @@ threshold T is reached on the first day whose elapsed time exceeds T.
 
 from __future__ import annotations
 
-import calendar as _stdcal
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -47,8 +46,16 @@ def add_months(anchor: dt.date, months: int) -> dt.date:
     """
     index = anchor.year * 12 + anchor.month - 1 + months
     year, month0 = divmod(index, 12)
-    last = _stdcal.monthrange(year, month0 + 1)[1]
-    return dt.date(year, month0 + 1, min(anchor.day, last))
+    day = anchor.day
+    if day > 28:
+        last = _MONTH_DAYS[month0]
+        if month0 == 1 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+            last = 29
+        day = min(day, last)
+    return dt.date(year, month0 + 1, day)
+
+
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 class WorkCalendar:
@@ -148,9 +155,17 @@ def reached_on(anchor: dt.date, unit: Unit, threshold: Fraction, cal: WorkCalend
 ONE_DAY = dt.timedelta(days=1)
 
 
+_ANCHORS_CACHED = 4096  # distinct anchor days kept per compiled clock (projects share days)
+
+
 def crossing(unit: Unit, threshold: Fraction, cal: WorkCalendar) -> Callable[[dt.date], dt.date]:
     """``reached_on`` for one unit and threshold, compiled once: anchor -> the first day
-    past the threshold (deadline bands keep these per pack)."""
+    past the threshold (deadline bands keep these per pack). Pure, so its answers are
+    cached by anchor day."""
+    return lru_cache(maxsize=_ANCHORS_CACHED)(_crossing(unit, threshold, cal))
+
+
+def _crossing(unit: Unit, threshold: Fraction, cal: WorkCalendar) -> Callable[[dt.date], dt.date]:
     if threshold < 0:
         raise ValueError("a threshold cannot be negative")
     whole = threshold.numerator // threshold.denominator
@@ -163,19 +178,25 @@ def crossing(unit: Unit, threshold: Fraction, cal: WorkCalendar) -> Callable[[dt
     if frac == 0:
         return lambda anchor: add_months(anchor, whole) + ONE_DAY
 
+    num, den = frac.numerator, frac.denominator
+
     def part_month(anchor: dt.date) -> dt.date:
         # elapsed on D = m + (D - A_m) / (A_{m+1} - A_m) with A_m = anchor + m months
         start = add_months(anchor, whole)
         span = (add_months(anchor, whole + 1) - start).days
-        # the smallest k with k/span > frac
-        k = (frac * span).numerator // (frac * span).denominator + 1
+        # the smallest k with k/span > num/den (integers: exact)
+        k = num * span // den + 1
         return start + dt.timedelta(days=k)
 
     return part_month
 
 
 def last_day_within(unit: Unit, limit: Fraction, cal: WorkCalendar) -> Callable[[dt.date], dt.date]:
-    """anchor -> the last day within a limit (the due date)."""
+    """anchor -> the last day within a limit (the due date); cached like ``crossing``."""
+    return lru_cache(maxsize=_ANCHORS_CACHED)(_last_day_within(unit, limit, cal))
+
+
+def _last_day_within(unit: Unit, limit: Fraction, cal: WorkCalendar) -> Callable[[dt.date], dt.date]:
     if limit.denominator == 1 and limit > 0:
         n = limit.numerator
         if unit == "days":
@@ -184,7 +205,7 @@ def last_day_within(unit: Unit, limit: Fraction, cal: WorkCalendar) -> Callable[
         if unit == "working_days":
             return lambda anchor: cal.nth_workday_after(anchor, n)
         return lambda anchor: add_months(anchor, n)
-    past = crossing(unit, limit, cal)
+    past = _crossing(unit, limit, cal)
     return lambda anchor: past(anchor) - ONE_DAY
 
 

@@ -25,6 +25,7 @@ from .models import (
     HistoryView,
     Result,
     Warning,
+    built,
     parse_history,
 )
 from .pack import Pack, assigned, matches
@@ -64,7 +65,7 @@ def evaluate(
     Closed warnings (signed off, condition cleared, project exited) are left out unless
     ``include_closed``; they still count towards the project's tier."""
     day = _as_date(as_of)
-    hist = _history(history)
+    hist = read_history(history)
     if isinstance(hist, HistoryStruct) and isinstance(history, str | bytes):
         try:
             return _evaluate(pack, hist, day, include_closed)
@@ -87,7 +88,7 @@ def _evaluate(pack: Pack, hist: HistoryView, day: dt.date, include_closed: bool)
     _extra_fields(hist, notices)
     answers: dict[str, list[EventView]] = {}
     project_wide: list[EventView] = []
-    for _, e in facts.events:
+    for _, e in facts.events if facts.has_answers else ():
         if e.type == "extension" and e.warning is None:
             project_wide.append(e)
         elif e.type in ("disposition", "extension"):
@@ -129,11 +130,11 @@ def _evaluate(pack: Pack, hist: HistoryView, day: dt.date, include_closed: bool)
     warnings = [_warning(pack, hist, f, tiers.get(f.key)) for f in found
                 if include_closed or f.standing.status != "closed"]
     warnings.sort(key=lambda w: (pack.rule_order[w.rule], w.subject, w.key))
-    return Result.model_construct(project_id=pid, as_of=day, pack=pack.label,
-                                  warnings=tuple(warnings), notices=tuple(notices))
+    return built(Result, {"project_id": pid, "as_of": day, "pack": pack.label,
+                          "warnings": tuple(warnings), "notices": tuple(notices)})
 
 
-def _history(data: History | Mapping[str, Any] | str | bytes) -> HistoryView:
+def read_history(data: History | Mapping[str, Any] | str | bytes) -> HistoryView:
     """JSON text through the lean decoder when it is valid and plain; all else (and its
     errors and notices) through the pydantic models."""
     if isinstance(data, HistoryStruct):
@@ -149,14 +150,14 @@ def _extra_fields(hist: HistoryView, notices: list[str]) -> None:
     if not isinstance(hist, History):
         return  # the lean decoder takes no unknown fields
 
-
     def names(extra: dict[str, Any]) -> str:
         shown = ", ".join(n if len(n) <= 40 else n[:37] + "..." for n in sorted(extra)[:10])
         return shown + (f" and {len(extra) - 10} more" if len(extra) > 10 else "")
 
-    if hist.project.model_extra:
-        notices.append(f"project: field(s) {names(hist.project.model_extra)} are not part of the "
-                       "history format; ignored")
+    for part, model in (("history", hist), ("project", hist.project), ("plan", hist.plan)):
+        if model.model_extra:
+            notices.append(f"{part}: field(s) {names(model.model_extra)} are not part of the "
+                           "history format; ignored")
     for i, e in enumerate(hist.events):
         if e.model_extra:
             notices.append(f"event {i}: field(s) {names(e.model_extra)} are not part of "
@@ -225,25 +226,25 @@ def _warning(pack: Pack, hist: HistoryView, f: _Found, tier: int | None) -> Warn
         "title": rule.title,
     }
     # Built from validated values: no need to validate again (the batch hot path).
-    return Warning.model_construct(
-        project_id=project.id,
-        key=f.key,
-        rule=rule.id,
-        subject=ep.subject,
-        level=st.level,
-        since=st.since,
-        due=ep.due,
-        tier=tier,
-        status=st.status,
-        responsible=tuple(dict.fromkeys(units)),
-        clause=rule.clause,
-        message=rule.message.format_map(fields),
-        level_name=level_def.name,
-        action=level_def.action,
-        stage=ep.stage,
-        closed_on=st.closed_on,
-        pushes=st.pushes,
-    )
+    return built(Warning, {
+        "project_id": project.id,
+        "key": f.key,
+        "rule": rule.id,
+        "subject": ep.subject,
+        "level": st.level,
+        "since": st.since,
+        "due": ep.due,
+        "tier": tier,
+        "status": st.status,
+        "responsible": tuple(dict.fromkeys(units)),
+        "clause": rule.clause,
+        "message": rule.message.format_map(fields),
+        "level_name": level_def.name,
+        "action": level_def.action,
+        "stage": ep.stage,
+        "closed_on": st.closed_on,
+        "pushes": st.pushes,
+    })
 
 
 @overload

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import HistoryError
 from .models import EventView, HistoryView
@@ -19,8 +19,7 @@ if TYPE_CHECKING:
     from .packspec import Anchor, Target
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """A stretch of time in one stage: [start, end) (end None: still in it on as_of)."""
 
     stage: str
@@ -39,91 +38,109 @@ def _event_key(pair: tuple[int, EventView]) -> tuple[object, ...]:
             (e.source or "").strip())
 
 
+_ANSWERS = frozenset({"disposition", "extension"})
+
+
 @dataclass
 class Facts:
     history: HistoryView
     as_of: dt.date
     pack: Pack
-    events: list[tuple[int, EventView]] = field(default_factory=list)
     completed: dict[str, dt.date] = field(default_factory=dict)
     started: dict[str, dt.date] = field(default_factory=dict)
     spans: list[Span] = field(default_factory=list)
     exit_date: dt.date | None = None
     first_date: dt.date | None = None
     entries: dict[str, dt.date] = field(default_factory=dict)
+    has_answers: bool = False  # a disposition or extension by as_of
+    _seen: list[tuple[dt.date, str, int, EventView]] = field(default_factory=list, repr=False)
+    _sorted: list[tuple[int, EventView]] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, pack: Pack, history: HistoryView, as_of: dt.date) -> Facts:
+        """One pass over the events: checked against the pack, those by ``as_of`` kept,
+        first days of steps done and started taken (min, so input order is moot)."""
         f = cls(history=history, as_of=as_of, pack=pack)
         known, step_of = pack.event_types, pack.step_of
-        seen: list[tuple[dt.date, str, int, EventView]] = []
+        seen = f._seen
+        completed, started = f.completed, f.started
+        exit_date: dt.date | None = None
         for i, e in enumerate(history.events):
-            if e.type not in known:
+            t, step = e.type, e.step
+            if t not in known:
                 raise HistoryError(
-                    f"unknown event type {e.type!r} for pack {pack.id}; known: "
+                    f"unknown event type {t!r} for pack {pack.id}; known: "
                     f"{', '.join(sorted(known))}",
                     project_id=history.project.id, event_index=i, field="type",
                 )
-            if e.step is not None and e.step not in step_of:
+            if step is not None and step not in step_of:
                 raise HistoryError(
-                    f"unknown step {e.step!r} for pack {pack.id} (its steps, aliases and the "
+                    f"unknown step {step!r} for pack {pack.id} (its steps, aliases and the "
                     f"milestone words are accepted)", project_id=history.project.id,
                     event_index=i, field="step",
                 )
-            if e.date <= as_of:
-                seen.append((e.date, e.type, i, e))
-        # Most histories have no two events of the same day and type: sort on that (the
-        # index only to keep tuples from comparing events), and fall back to the full
-        # content key only when a tie could let input order decide.
-        seen.sort()
-        if len({(d, t) for d, t, _, _ in seen}) != len(seen):
-            seen.sort(key=lambda q: _event_key((q[2], q[3])))
-        events = f.events
-        completed, started = f.completed, f.started
-        for _, t, i, e in seen:
-            events.append((i, e))
+            d = e.date
+            if d > as_of:
+                continue
+            seen.append((d, t, i, e))
             if t == "step_completed":
-                step = step_of[e.step]  # type: ignore[index]  # checked by the models
-                if step not in completed:
-                    completed[step] = e.date
-                    if step not in started or started[step] > e.date:
-                        # A step completed implies it was started, even if a start came
-                        # later in the data.
-                        started[step] = e.date
+                step = step_of[step]  # type: ignore[index]  # the models require a step
+                if step not in completed or d < completed[step]:
+                    completed[step] = d
             elif t == "step_started":
-                step = step_of[e.step]  # type: ignore[index]
-                if step not in started:
-                    started[step] = e.date
-            elif t == "project_exited" and f.exit_date is None:
-                f.exit_date = e.date
+                step = step_of[step]  # type: ignore[index]
+                if step not in started or d < started[step]:
+                    started[step] = d
+            elif t == "project_exited":
+                if exit_date is None or d < exit_date:
+                    exit_date = d
+            elif t in _ANSWERS:
+                f.has_answers = True
+        f.exit_date = exit_date
+        # A step completed implies it was started, even if a start came later in the data.
+        for step, d in completed.items():
+            if step not in started or started[step] > d:
+                started[step] = d
         if seen:
-            f.first_date = seen[0][0]
+            f.first_date = min(seen)[0]
         entries = f.entries
         for stage, by_completed, by_started in pack.stage_entry_steps():
             best: dt.date | None = None
             for step in by_completed:
-                d = completed.get(step)
-                if d is not None and (best is None or d < best):
-                    best = d
+                entered = completed.get(step)
+                if entered is not None and (best is None or entered < best):
+                    best = entered
             for step in by_started:
-                d = started.get(step)
-                if d is not None and (best is None or d < best):
-                    best = d
+                entered = started.get(step)
+                if entered is not None and (best is None or entered < best):
+                    best = entered
             if best is not None:
                 entries[stage] = best
         f.spans = f._stage_spans()
         return f
+
+    @property
+    def events(self) -> list[tuple[int, EventView]]:
+        """(input index, event) of the events by ``as_of``, in date order (sorted when
+        first asked for: many packs' rules never need them)."""
+        if self._sorted is None:
+            seen = self._seen
+            # Most histories have no two events of the same day and type: sort on that
+            # (the index only keeps tuples from comparing events), and fall back to the
+            # full content key only when a tie could let input order decide.
+            seen.sort()
+            if len({(d, t) for d, t, _, _ in seen}) != len(seen):
+                seen.sort(key=lambda q: _event_key((q[2], q[3])))
+            self._sorted = [(i, e) for _, _, i, e in seen]
+        return self._sorted
 
     # -- stages -------------------------------------------------------------------------
     def stage_entry(self, stage: str) -> dt.date | None:
         return self.entries.get(stage)
 
     def _stage_spans(self) -> list[Span]:
-        entries = sorted(
-            (d, self.pack.stage_order[s.name], s.name)
-            for s in self.pack.spec.stages
-            if (d := self.stage_entry(s.name)) is not None
-        )
+        order_of = self.pack.stage_order
+        entries = sorted([(d, order_of[name], name) for name, d in self.entries.items()])
         spans: list[Span] = []
         initial = self.pack.spec.initial_stage
         current: str | None = None

@@ -115,6 +115,60 @@ class Record:
     reject: Reject | None
 
 
+@dataclass(frozen=True)
+class LineBlock:
+    """Whole lines of a UTF-8 JSON Lines file, as bytes: the batch's unit of work, split
+    and parsed in the worker processes (the reading process only cuts the file)."""
+
+    file: str
+    first_line: int  # the number of the block's first line (1-based)
+    data: bytes
+
+    def lines(self) -> Iterator[tuple[str, bytes]]:
+        """(locator, line) for each line that is not blank."""
+        for number, raw in enumerate(self.data.split(b"\n"), self.first_line):
+            if raw.endswith(b"\r"):
+                raw = raw[:-1]
+            if raw.strip():
+                yield f"line {number}", raw
+
+
+BLOCK_BYTES = 1 << 19  # about 250 histories of 25 events
+
+
+def jsonl_blocks(path: str | Path, block_bytes: int | None = None) -> Iterator[LineBlock]:
+    """A UTF-8 JSON Lines file (a BOM allowed) cut into blocks of whole lines, streaming."""
+    file = str(path)
+    block_bytes = block_bytes or BLOCK_BYTES
+    with open(path, "rb") as handle:
+        number, rest = 1, handle.read(3).removeprefix(b"\xef\xbb\xbf")
+        while True:
+            chunk = handle.read(block_bytes)
+            if not chunk:
+                if rest:
+                    yield LineBlock(file, number, rest)
+                return
+            data = rest + chunk
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                rest = data
+                continue
+            block, rest = data[:cut], data[cut:]
+            yield LineBlock(file, number, block)
+            number += block.count(b"\n")
+
+
+def undecodable(encoding: str) -> str:
+    """The reject message of a line or cell with bytes the encoding cannot decode."""
+    return f"含无法按 {encoding} 解码的字节（可用 encoding= 指定）"
+
+
+def is_jsonl(path: str | Path, layout: Layout = "auto", events_path: str | Path | None = None) -> bool:
+    """Would ``read_histories`` read this file as JSON Lines?"""
+    events = Path(events_path) if events_path is not None else None
+    return _choose_layout(Path(path), layout, events) == "jsonl"
+
+
 # --------------------------------------------------------------------------- values
 
 
@@ -565,7 +619,7 @@ def _cells(
         if _is_empty(raw):
             continue
         if isinstance(raw, str) and _SURROGATE.search(raw):
-            message = f"含无法按 {sheet.encoding} 解码的字节（可用 encoding= 指定）"
+            message = undecodable(str(sheet.encoding))
             problems.append(_Problem(sheet.file, locator, column.header, message))
             continue
         kind = "date" if column.section in ("plan", "milestones") else kinds.get(column.name, "text")
@@ -644,7 +698,7 @@ def _jsonl_records(path: Path, encoding: str | None,
             message: str | None = None
             obj: object = None
             if _SURROGATE.search(line):
-                message = f"含无法按 {chosen} 解码的字节（可用 encoding= 指定）"
+                message = undecodable(chosen)
             elif raw_json:
                 # The evaluator parses it (pydantic reads JSON natively, in the worker);
                 # JSON errors then come back as that record's HistoryError.

@@ -87,6 +87,7 @@ class HistoryStruct(Struct, frozen=True, forbid_unknown_fields=True):
 
 
 _DECODER = msgspec.json.Decoder(HistoryStruct)
+_STEP_EVENTS = frozenset({"step_started", "step_completed"})  # check_event's commonest case, inline
 
 
 def _in_range(day: dt.date | None) -> bool:
@@ -106,7 +107,10 @@ def decode(text: str | bytes) -> HistoryStruct | None:
     for e in hist.events:
         if not low <= e.date <= high or (e.until is not None and not low <= e.until <= high):
             return None
-        if e.type in TYPED_EVENTS:
+        if e.type in _STEP_EVENTS:
+            if e.step is None:
+                return None
+        elif e.type in TYPED_EVENTS:
             try:
                 check_event(e)
             except FieldProblem:

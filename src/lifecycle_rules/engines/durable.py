@@ -1111,10 +1111,11 @@ def _evaluate(plan: _Plan, run: _Run, hist: History, day: dt.date, include_close
 
     facts = Facts.build(pack, hist, day)
     notices: list[tuple[tuple[Any, ...], str]] = []
-    extra = sorted(project.model_extra or {})
-    if extra:
-        notices.append(((0, -1), f"project: field(s) {', '.join(extra)} are not part of the history "
-                                 "format; ignored"))
+    for rank, (part, extra) in enumerate((("history", hist.model_extra), ("project", project.model_extra),
+                                          ("plan", hist.plan.model_extra)), start=-3):
+        if extra:
+            notices.append(((0, rank), f"{part}: field(s) {', '.join(sorted(extra))} are not part of "
+                                       "the history format; ignored"))
     for i, ev in enumerate(hist.events):
         if ev.model_extra:
             notices.append(((0, i), f"event {i}: field(s) {', '.join(sorted(ev.model_extra))} are not "
