@@ -87,10 +87,10 @@ def test_jsonl_keeps_spec_order_and_chinese(tmp_path: Path) -> None:
 def test_stdout_is_jsonl(capsys: pytest.CaptureFixture[str]) -> None:
     with open_writer(None) as writer:
         writer.write({"key": "k", "project_id": "P"})
-    assert capsys.readouterr().out == '{"project_id": "P", "key": "k"}\n'
+    assert capsys.readouterr().out == '{"project_id":"P","key":"k"}\n'
     with open_writer("-") as writer:
         writer.write({"message": "提示"})
-    assert capsys.readouterr().out == '{"message": "提示"}\n'
+    assert capsys.readouterr().out == '{"message":"提示"}\n'
 
 
 def test_csv_has_bom_chinese_headers_and_joined_units(tmp_path: Path) -> None:
@@ -240,10 +240,10 @@ def test_write_rejects_jsonl(tmp_path: Path) -> None:
     assert write_rejects(path, REJECTS) == 2
     lines = path.read_text(encoding="utf-8").splitlines()
     assert lines == [
-        '{"file": "a.csv", "locator": "row 3", "project_id": "BAD-1", "field": "拿地日期", '
-        '"message": "日期无法识别: \'2024-02-30\'"}',
-        '{"file": "a.jsonl", "locator": "line 4", "project_id": null, "field": null, '
-        '"message": "不是 JSON 对象（得到 list）"}',
+        '{"file":"a.csv","locator":"row 3","project_id":"BAD-1","field":"拿地日期",'
+        '"message":"日期无法识别: \'2024-02-30\'"}',
+        '{"file":"a.jsonl","locator":"line 4","project_id":null,"field":null,'
+        '"message":"不是 JSON 对象（得到 list）"}',
     ]
 
 

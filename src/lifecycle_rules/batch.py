@@ -24,7 +24,7 @@ from .models import Result
 from .pack import Pack
 from .plugins import load_pack
 from .readers import LineBlock, Record, Reject, undecodable
-from .writers import result_line
+from .writers import result_json
 
 CHUNK = 256
 
@@ -47,8 +47,20 @@ class Summary:
 Item = tuple[str, str, Any, Reject | None]
 Chunk = list[Item] | LineBlock
 Notice = dict[str, Any]  # {"file", "locator", "project_id", "notice"}
-# (rows: result dicts, or JSON lines when the output is JSON Lines; their levels; reject; notices)
-Out = tuple[list[Any], list[str], Reject | None, list[Notice]]
+
+
+@dataclass
+class Out:
+    """What a chunk gave, each stream in input order: the main process only adds counts
+    and passes the rest on (with JSON Lines output, one encoded block of lines)."""
+
+    read: int = 0
+    evaluated: int = 0
+    levels: Counter[str] = field(default_factory=Counter)
+    rejects: list[Reject] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)  # without JSON Lines output
+    data: bytes = b""  # with it: the results' lines, each ending in a newline
 
 
 def history_reject(file: str, locator: str, exc: HistoryError) -> Reject:
@@ -66,8 +78,9 @@ def _items(chunk: Chunk) -> Iterable[Item]:
 
 
 def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool, as_lines: bool,
-                    chunk: Chunk, engine: str = "native") -> list[Out]:
-    out: list[Out] = []
+                    chunk: Chunk, engine: str = "native") -> Out:
+    out = Out()
+    lines: list[bytes] = []
     run_one: Callable[[Pack, Any, dt.date, bool], Result]
     if engine == "native":
         run_one = lambda p, h, day, closed: evaluate(p, h, day, include_closed=closed)  # noqa: E731
@@ -76,8 +89,9 @@ def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool, as_lines: 
 
         run_one = get_engine(engine)
     for file, locator, history, rejected in _items(chunk):
+        out.read += 1
         if rejected is not None:
-            out.append(([], [], rejected, []))
+            out.rejects.append(rejected)
             continue
         try:
             result = run_one(pack, history, as_of, include_closed)
@@ -88,17 +102,22 @@ def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool, as_lines: 
                     history.decode("utf-8")
                 except UnicodeDecodeError:
                     reject = Reject(file, locator, None, None, undecodable("utf-8-sig"))
-            out.append(([], [], reject, []))
+            out.rejects.append(reject)
         except CalendarError as exc:
-            out.append(([], [], Reject(file, locator, exc.project_id, None, str(exc)), []))
+            out.rejects.append(Reject(file, locator, exc.project_id, None, str(exc)))
         else:
-            notes = [{"file": file, "locator": locator, "project_id": result.project_id, "notice": n}
-                     for n in result.notices]
-            rows: list[Any] = [w.to_dict() for w in result.warnings]
-            if as_lines:
-                rows = [result_line(r) for r in rows]
-            levels: list[str] = [w.level for w in result.warnings]
-            out.append((rows, levels, None, notes))
+            out.evaluated += 1
+            out.notices += [{"file": file, "locator": locator, "project_id": result.project_id,
+                             "notice": n} for n in result.notices]
+            for w in result.warnings:
+                out.levels[w.level] += 1
+                if as_lines:
+                    lines.append(result_json(w.to_dict()))
+                else:
+                    out.rows.append(w.to_dict())
+    if lines:
+        lines.append(b"")
+        out.data = b"\n".join(lines)
     return out
 
 
@@ -110,7 +129,7 @@ def _init_worker(pack_ref: str, parameters: dict[str, Any]) -> None:
 
 
 def _worker_chunk(as_of: dt.date, include_closed: bool, as_lines: bool, engine: str,
-                  chunk: Chunk) -> list[Out]:
+                  chunk: Chunk) -> Out:
     return _evaluate_chunk(_WORKER["pack"], as_of, include_closed, as_lines, chunk, engine)
 
 
@@ -183,34 +202,30 @@ def run(
     jobs: int = 1,
     include_closed: bool = False,
     progress: Progress | None = None,
-    write_line: Callable[[str], None] | None = None,
+    write_block: Callable[[bytes], None] | None = None,
     engine: str = "native",
 ) -> Summary:
     """Evaluate every record (a block of JSON lines counts a record per line that is not
-    blank); results go to ``write`` (a dict each), or, if ``write_line`` is given, to it
-    as JSON lines serialised in the workers (the JSON Lines fast path). Rejects, results
-    and notices each come out in input order."""
+    blank); results go to ``write`` (a dict each), or, if ``write_block`` is given, to it
+    as blocks of JSON lines encoded in the workers (the JSON Lines fast path). Rejects,
+    results and notices each come out in input order."""
     summary = Summary()
-    as_lines = write_line is not None
-    emit: Callable[[Any], None] = write_line if write_line is not None else write
+    as_lines = write_block is not None
 
-    def on_reject(r: Reject) -> None:
-        summary.rejected += 1
-        reject(r)
-
-    def consume(outs: list[Out]) -> None:
-        for rows, levels, rej, notes in outs:
-            summary.read += 1
-            if rej is not None:
-                on_reject(rej)
-                continue
-            summary.evaluated += 1
-            summary.notices += len(notes)
-            for n in notes:
-                notice(n)
-            summary.warnings.update(levels)
-            for row in rows:
-                emit(row)
+    def consume(out: Out) -> None:
+        summary.read += out.read
+        summary.evaluated += out.evaluated
+        summary.rejected += len(out.rejects)
+        summary.notices += len(out.notices)
+        summary.warnings.update(out.levels)
+        for r in out.rejects:
+            reject(r)
+        for n in out.notices:
+            notice(n)
+        if out.data and write_block is not None:
+            write_block(out.data)
+        for row in out.rows:
+            write(row)
         if progress:
             progress.update(summary.read)
 
@@ -222,7 +237,7 @@ def run(
     else:
         with ProcessPoolExecutor(jobs, initializer=_init_worker,
                                  initargs=(pack_ref, parameters)) as pool:
-            window: list[Future[list[Out]]] = []
+            window: list[Future[Out]] = []
             for chunk in chunks:
                 window.append(pool.submit(_worker_chunk, as_of, include_closed, as_lines, engine,
                                           chunk))

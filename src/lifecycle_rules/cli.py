@@ -167,7 +167,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     with open_writer(args.output, args.format) as writer:
         summary = run(args.pack, params, _records(args, raw_json=True), args.as_of, writer.write, rejects.append,
                       notices.append, jobs=jobs, include_closed=args.include_closed,
-                      progress=Progress(total), write_line=getattr(writer, "write_line", None),
+                      progress=Progress(total), write_block=getattr(writer, "write_block", None),
                       engine=args.engine)
     if rejects:
         if rejects_path is not None:

@@ -49,7 +49,7 @@ _Key = Annotated[str, Meta(pattern=_TRIMMED)]
 _Type = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*\Z")]
 
 
-class ProjectStruct(Struct, frozen=True, forbid_unknown_fields=True):
+class ProjectStruct(Struct, frozen=True, forbid_unknown_fields=True, gc=False):
     id: _Id
     name: _Name = ""
     sector: Sector = "other"
@@ -59,13 +59,13 @@ class ProjectStruct(Struct, frozen=True, forbid_unknown_fields=True):
     attributes: dict[_Key, _Key | int | float | bool] = {}
 
 
-class PlanStruct(Struct, frozen=True, forbid_unknown_fields=True):
+class PlanStruct(Struct, frozen=True, forbid_unknown_fields=True, gc=False):
     start: dt.date | None = None
     completion: dt.date | None = None
     production: dt.date | None = None
 
 
-class EventStruct(Struct, frozen=True, forbid_unknown_fields=True):
+class EventStruct(Struct, frozen=True, forbid_unknown_fields=True, gc=False):
     date: dt.date
     type: _Type
     step: _Step | None = None
@@ -80,7 +80,7 @@ class EventStruct(Struct, frozen=True, forbid_unknown_fields=True):
     source: _Source | None = None
 
 
-class HistoryStruct(Struct, frozen=True, forbid_unknown_fields=True):
+class HistoryStruct(Struct, frozen=True, forbid_unknown_fields=True, gc=False):
     project: ProjectStruct
     plan: PlanStruct = PlanStruct()
     events: tuple[EventStruct, ...] = ()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import enum
-import json
 import os
 import re
 import sys
@@ -22,9 +21,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Literal, Protocol, Self
 
+import msgspec
+
 from .readers import Reject
 
-__all__ = ["RESULT_HEADERS", "RESULT_KEYS", "ResultWriter", "open_writer", "result_line", "write_rejects"]
+__all__ = ["RESULT_HEADERS", "RESULT_KEYS", "ResultWriter", "open_writer", "result_json", "result_line",
+           "write_rejects"]
 
 Format = Literal["jsonl", "csv", "xlsx"]
 
@@ -177,8 +179,7 @@ class _Writer:
 
 
 def _json_default(value: object) -> object:
-    if isinstance(value, dt.date):
-        return value.isoformat()
+    # Dates (ISO), lists, tuples, numbers and text msgspec writes itself.
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, (set, frozenset)):
@@ -186,22 +187,27 @@ def _json_default(value: object) -> object:
     raise TypeError(f"cannot write {type(value).__name__} as JSON: {value!r}")
 
 
+# One JSON writer for every JSON Lines file: UTF-8 as is (no \u escapes), compact.
+_JSON = msgspec.json.Encoder(enc_hook=_json_default)
+
+
 class _JsonlWriter(_Writer):
     def __init__(self, final: Path | None, keys: Sequence[str], headers: Mapping[str, str]) -> None:
         super().__init__(final, keys, headers)
         self._owned = self._partial is not None
-        self._stream: IO[str] = (
-            open(self._partial, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
-            if self._partial is not None
-            else sys.stdout
-        )
+        if self._partial is not None:
+            self._stream: IO[bytes] = open(self._partial, "wb")  # noqa: SIM115
+        else:
+            sys.stdout.flush()  # what was printed before comes first
+            self._stream = sys.stdout.buffer
 
     def _write(self, row: dict[str, object]) -> None:
-        self._stream.write(json.dumps(row, ensure_ascii=False, default=_json_default) + "\n")
+        self._stream.write(_JSON.encode(row) + b"\n")
 
-    def write_line(self, line: str) -> None:
-        """Write one result already serialised by :func:`result_line` (batch workers do it)."""
-        self._stream.write(line + "\n")
+    def write_block(self, data: bytes) -> None:
+        """Write JSON lines already encoded by :func:`result_json`, each ending in a
+        newline (batch workers serialise whole chunks)."""
+        self._stream.write(data)
 
     def _finish(self) -> None:
         if self._owned:
@@ -352,11 +358,16 @@ def open_writer(path: str | Path | None, fmt: Format | None = None) -> ResultWri
     return _open(path, fmt, RESULT_KEYS, RESULT_HEADERS, "预警")
 
 
-def result_line(row: Mapping[str, object]) -> str:
-    """One result row exactly as the JSON Lines result writer writes it (no newline)."""
+def result_json(row: Mapping[str, object]) -> bytes:
+    """One result row exactly as the JSON Lines result writer writes it (UTF-8, no newline)."""
     ordered = {key: row[key] for key in RESULT_KEYS if key in row}
     ordered.update((key, value) for key, value in row.items() if key not in ordered)
-    return json.dumps(ordered, ensure_ascii=False, default=_json_default)
+    return _JSON.encode(ordered)
+
+
+def result_line(row: Mapping[str, object]) -> str:
+    """:func:`result_json` as text."""
+    return result_json(row).decode("utf-8")
 
 
 def write_rejects(path: str | Path, rejects: Iterable[Reject]) -> int:
