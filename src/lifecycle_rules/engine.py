@@ -208,7 +208,7 @@ def _warning(pack: Pack, hist: HistoryView, f: _Found, tier: int | None) -> Warn
         stage_spec = pack.spec.stages[pack.stage_order[ep.stage]]
         units += assigned(stage_spec.responsible, project, ep.stage)
     if ep.step is not None:
-        step_spec = next(s for s in pack.spec.steps if s.name == ep.step)
+        step_spec = pack.step_def(ep.step)
         units += assigned(step_spec.responsible, project, ep.stage)
     fields = {
         "project_id": project.id,

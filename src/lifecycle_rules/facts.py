@@ -41,7 +41,7 @@ def _event_key(pair: tuple[int, EventView]) -> tuple[object, ...]:
 _ANSWERS = frozenset({"disposition", "extension"})
 
 
-@dataclass
+@dataclass(slots=True)
 class Facts:
     history: HistoryView
     as_of: dt.date

@@ -34,6 +34,7 @@ from .packspec import (
     Rule,
     ShortfallRule,
     StagnationRule,
+    StepDef,
 )
 from .yamlfile import KeyPath, YamlDoc, format_path, load_yaml_file
 
@@ -91,15 +92,14 @@ class Pack:
 
     def stages_after(self, step: str) -> tuple[str, ...]:
         """The stages after any stage this step enters (passing them implies the step)."""
-        key = ("after", step)
-        out = self.memo.get(key)
+        after: dict[str, tuple[str, ...]] = self.memo.setdefault(("after", ""), {})
+        out = after.get(step)
         if out is None:
             found: list[str] = []
             for order, st in enumerate(self.spec.stages):
                 if step in (self.step_of[s] for s in st.entered_by.completed):
                     found += [later.name for later in self.spec.stages[order + 1:]]
-            out = tuple(dict.fromkeys(found))
-            self.memo[key] = out
+            out = after[step] = tuple(dict.fromkeys(found))
         return out
 
     def stage_entry_steps(self) -> tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]:
@@ -113,6 +113,13 @@ class Pack:
             )
             self.memo[("entries", "")] = out
         return out
+
+    def step_def(self, name: str) -> StepDef:
+        """The definition of a step by its canonical name."""
+        steps: dict[str, StepDef] = self.memo.setdefault(("steps", ""), {})
+        if not steps:
+            steps.update((s.name, s) for s in self.spec.steps)
+        return steps[name]
 
     def with_parameters(self, overrides: Mapping[str, Any]) -> Pack:
         """The same pack with some parameters set (a deployment's or a fixture's values)."""

@@ -52,6 +52,20 @@ def standing(
             notices.append(f"{e.type} of {e.date.isoformat()} for warning {key} came before "
                            "the warning existed; ignored")
         return None
+    if not answers:
+        # The common case, short: with nothing answered, the warning only rises (levels
+        # in date order) until the condition clears or the project exits.
+        reach.sort(key=lambda p: (p[0], LEVEL_RANK[p[1]]))
+        top: Level = reach[0][1]
+        since = reach[0][0]
+        reached: dict[str, dt.date] = {top: since}
+        for d, higher in reach[1:]:
+            if LEVEL_RANK[higher] > LEVEL_RANK[top]:
+                top, since = higher, d
+                reached.setdefault(higher, d)
+        if stop is not None and stop <= as_of:
+            return Standing(top, since, "closed", stop, 0, reached)
+        return Standing(top, since, "open", None, 0, reached)
     # (date, order, payload): levels first, then answers, then closing facts, on a day.
     timeline: list[tuple[dt.date, int, Any]] = [(d, 0, lv) for d, lv in reach]
     timeline += [(e.date, 1, e) for e in answers]
