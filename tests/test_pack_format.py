@@ -84,6 +84,13 @@ def test_unknown_step_in_rule(tmp_path: Path) -> None:
     assert err.line is not None and err.line > 20
 
 
+@pytest.mark.parametrize("step", ['{name: "拿地 "}', '{name: 拿地, aliases: ["\u3000供地"]}'])
+def test_step_name_or_alias_with_edge_whitespace_is_refused(tmp_path: Path, step: str) -> None:
+    err = error_of(tmp_path, MINIMAL.replace("{name: 拿地}", step))
+    assert err.path == "steps[1]" and "whitespace" in str(err)
+    assert err.line is not None
+
+
 def test_duplicate_rule_id(tmp_path: Path) -> None:
     rule = MINIMAL[MINIMAL.index("  - id: r.one"):]
     err = error_of(tmp_path, MINIMAL + rule)

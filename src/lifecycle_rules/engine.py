@@ -95,8 +95,9 @@ def _evaluate(pack: Pack, hist: HistoryView, day: dt.date, include_closed: bool)
             assert e.warning is not None
             answers.setdefault(e.warning, []).append(e)
     found: list[_Found] = []
+    has_answers = facts.has_answers
     for index, rule in enumerate(pack.rules):
-        if not matches(rule.when, project):
+        if rule.when is not None and not matches(rule.when, project):
             continue
         try:
             episodes = _KINDS[rule.kind](rule, facts)
@@ -117,7 +118,8 @@ def _evaluate(pack: Pack, hist: HistoryView, day: dt.date, include_closed: bool)
                 key += f"@{ep.anchor.isoformat()}"
             st = standing(
                 ep.levels, cleared=ep.cleared, exit_date=facts.exit_date,
-                answers=answers.pop(key, []) + project_wide, signoff=pack.spec.signoff, as_of=day,
+                answers=answers.pop(key, []) + project_wide if has_answers else [],
+                signoff=pack.spec.signoff, as_of=day,
                 notices=notices, key=key,
             )
             if st is not None:

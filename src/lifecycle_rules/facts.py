@@ -39,6 +39,9 @@ def _event_key(pair: tuple[int, EventView]) -> tuple[object, ...]:
 
 
 _ANSWERS = frozenset({"disposition", "extension"})
+# The event types that mark facts at build time; the rest are read later, if at all.
+_MARKING = frozenset({"step_completed", "step_started", "project_exited"}) | _ANSWERS
+_NEVER = dt.date.max
 
 
 @dataclass(slots=True)
@@ -53,7 +56,6 @@ class Facts:
     first_date: dt.date | None = None
     entries: dict[str, dt.date] = field(default_factory=dict)
     has_answers: bool = False  # a disposition or extension by as_of
-    _seen: list[tuple[dt.date, str, int, EventView]] = field(default_factory=list, repr=False)
     _sorted: list[tuple[int, EventView]] | None = field(default=None, repr=False)
 
     @classmethod
@@ -62,9 +64,9 @@ class Facts:
         first days of steps done and started taken (min, so input order is moot)."""
         f = cls(history=history, as_of=as_of, pack=pack)
         known, step_of = pack.event_types, pack.step_of
-        seen = f._seen
         completed, started = f.completed, f.started
         exit_date: dt.date | None = None
+        first = _NEVER
         for i, e in enumerate(history.events):
             t, step = e.type, e.step
             if t not in known:
@@ -82,7 +84,10 @@ class Facts:
             d = e.date
             if d > as_of:
                 continue
-            seen.append((d, t, i, e))
+            if d < first:
+                first = d
+            if t not in _MARKING:
+                continue
             if t == "step_completed":
                 step = step_of[step]  # type: ignore[index]  # the models require a step
                 if step not in completed or d < completed[step]:
@@ -101,8 +106,8 @@ class Facts:
         for step, d in completed.items():
             if step not in started or started[step] > d:
                 started[step] = d
-        if seen:
-            f.first_date = min(seen)[0]
+        if first is not _NEVER:
+            f.first_date = first
         entries = f.entries
         for stage, by_completed, by_started in pack.stage_entry_steps():
             best: dt.date | None = None
@@ -124,7 +129,9 @@ class Facts:
         """(input index, event) of the events by ``as_of``, in date order (sorted when
         first asked for: many packs' rules never need them)."""
         if self._sorted is None:
-            seen = self._seen
+            as_of = self.as_of
+            seen = [(e.date, e.type, i, e) for i, e in enumerate(self.history.events)
+                    if e.date <= as_of]
             # Most histories have no two events of the same day and type: sort on that
             # (the index only keeps tuples from comparing events), and fall back to the
             # full content key only when a tie could let input order decide.

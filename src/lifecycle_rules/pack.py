@@ -61,6 +61,8 @@ class Pack:
     event_types: frozenset[str] = field(repr=False)
     # Per-rule values computed once (thresholds as exact fractions); a cache, not state.
     memo: dict[tuple[str, str], Any] = field(default_factory=dict, compare=False, repr=False)
+    _after: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+    _steps: dict[str, StepDef] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def id(self) -> str:
@@ -92,7 +94,7 @@ class Pack:
 
     def stages_after(self, step: str) -> tuple[str, ...]:
         """The stages after any stage this step enters (passing them implies the step)."""
-        after: dict[str, tuple[str, ...]] = self.memo.setdefault(("after", ""), {})
+        after = self._after
         out = after.get(step)
         if out is None:
             found: list[str] = []
@@ -116,7 +118,7 @@ class Pack:
 
     def step_def(self, name: str) -> StepDef:
         """The definition of a step by its canonical name."""
-        steps: dict[str, StepDef] = self.memo.setdefault(("steps", ""), {})
+        steps = self._steps
         if not steps:
             steps.update((s.name, s) for s in self.spec.steps)
         return steps[name]

@@ -7,10 +7,11 @@ red) or at its own duration. The clock stops when the target step is done.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from ..models import LEVEL_RANK
-from ..pack import deadline_plan
+from ..pack import Band, Pack, deadline_plan
 from ..packspec import Anchor, DeadlineRule, Target
 from . import Episode
 
@@ -26,18 +27,45 @@ class MissingInvestment(Exception):
     """The rule's limit depends on investment_wan and the project gives none."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Clock:
+    """One clock of a deadline rule (one per step with ``for_each_step``), compiled once
+    per pack: its refs with ``"*"`` replaced, its bands, the step it waits for."""
+
+    anchor: Anchor
+    target: Target
+    plan: list[Band]
+    step: str  # canonical name of the target step
+    subject: str
+
+
+def _clocks(rule: DeadlineRule, pack: Pack) -> list[_Clock]:
+    key = ("clocks", rule.id)
+    clocks: list[_Clock] | None = pack.memo.get(key)
+    if clocks is None:
+        plan = deadline_plan(pack, rule)
+        each: list[str | None] = list(rule.for_each_step) if rule.for_each_step is not None else [None]
+        clocks = []
+        for step in each:
+            anchor, target = rule.anchor, rule.target
+            if step is not None:
+                anchor, target = _for(anchor, step), _for(target, step)
+            waits_for = target.step_completed or target.step_started
+            assert waits_for is not None
+            canonical = pack.step_of[waits_for]
+            subject = pack.step_of[step] if step is not None else (rule.subject or canonical)
+            clocks.append(_Clock(anchor, target, plan, canonical, subject))
+        pack.memo[key] = clocks
+    return clocks
+
+
 def episodes(rule: Rule, facts: Facts) -> list[Episode]:
     assert isinstance(rule, DeadlineRule)
-    if rule.for_each_step is None:
-        return _episodes(rule, facts, rule.anchor, rule.target, None)
     out: list[Episode] = []
-    memo = facts.pack.memo
-    for step in rule.for_each_step:
-        refs = memo.get(("for_each", f"{rule.id}\x00{step}"))
-        if refs is None:
-            refs = memo[("for_each", f"{rule.id}\x00{step}")] = (_for(rule.anchor, step),
-                                                                 _for(rule.target, step))
-        out += _episodes(rule, facts, refs[0], refs[1], step)
+    for clock in _clocks(rule, facts.pack):
+        ep = _episode(rule, facts, clock)
+        if ep is not None:
+            out.append(ep)
     return out
 
 
@@ -47,16 +75,14 @@ def _for(ref: _Ref, step: str) -> _Ref:
     return ref.model_copy(update=fields) if fields else ref
 
 
-def _episodes(rule: DeadlineRule, facts: Facts, anchor_ref: Anchor, target_ref: Target,
-              each: str | None) -> list[Episode]:
-    anchor = facts.anchor_date(anchor_ref)
+def _episode(rule: DeadlineRule, facts: Facts, clock: _Clock) -> Episode | None:
+    anchor = facts.anchor_date(clock.anchor)
     if anchor is None or anchor > facts.as_of:
-        return []
-    cleared = facts.target_date(target_ref)
+        return None
+    cleared = facts.target_date(clock.target)
     if cleared is not None and cleared <= anchor:
-        return []
-    pack = facts.pack
-    plan = deadline_plan(pack, rule)
+        return None
+    plan = clock.plan
     if len(plan) == 1:
         band = plan[0]
     else:
@@ -67,19 +93,5 @@ def _episodes(rule: DeadlineRule, facts: Facts, anchor_ref: Anchor, target_ref: 
     levels = tuple([(lv, at(anchor)) for lv, at in band.levels])
     if not band.ordered:
         levels = tuple(sorted(levels, key=lambda p: (p[1], LEVEL_RANK[p[0]])))
-    target = target_ref.step_completed or target_ref.step_started
-    assert target is not None
-    step = pack.step_of[target]
-    subject = pack.step_of[each] if each is not None else (rule.subject or step)
-    return [
-        Episode(
-            subject=subject,
-            anchor=anchor,
-            levels=levels,
-            due=band.due(anchor),
-            cleared=cleared,
-            stage=facts.stage_at(anchor),
-            step=step,
-            info={"limit": band.limit},
-        )
-    ]
+    return Episode(clock.subject, anchor, levels, band.due(anchor), cleared, facts.stage_at(anchor),
+                   clock.step, False, {"limit": band.limit})
