@@ -186,3 +186,19 @@ def test_unknown_fields_anywhere_are_noticed_by_both_engines(engine: str) -> Non
     notices = evaluate(load_pack("jiande"), text, dt.date(2024, 9, 1), engine=engine).notices
     assert [n.split(":")[0] for n in notices[:4]] == ["history", "project", "plan", "event 0"]
     assert all(name in notices[i] for i, name in enumerate(["来源", "备注", "批次", "经办人"]))
+
+
+@pytest.mark.parametrize("text", [
+    '{"project": {"id": "P"}, "plan": {"start": "1899-12-31"}}',
+    '{"project": {"id": "P"}, "plan": {"production": "2200-01-01"}}',
+    '{"project": {"id": "P"}, "events": [{"date": "2200-01-01", "type": "progress"}]}',
+    '{"project": {"id": "P"}, "events": [{"date": "2024-01-01", "type": "extension", "until": "1899-01-01"}]}',
+    '{"project": {"id": "P"}, "events": [{"date": "2024-01-01", "type": "step_completed"}]}',
+    '{"project": {"id": "P"}, "events": [{"date": "2024-01-01", "type": "monthly_report", "period": "2024-13", '
+    '"planned_wan": 1, "actual_wan": 1}]}',
+    '{"project": {"id": "P"}, "events": [{"date": "2024-01-01", "type": "disposition", "warning": "P/r/s"}]}',
+])
+def test_what_pydantic_refuses_falls_back(text: str) -> None:
+    assert decode(text) is None
+    with pytest.raises(ValidationError):
+        History.model_validate_json(text)
