@@ -149,7 +149,7 @@ def reached_on(anchor: dt.date, unit: Unit, threshold: Fraction, cal: WorkCalend
     >>> str(reached_on(dt.date(2024, 3, 2), "days", Fraction(90), WorkCalendar()))
     '2024-06-01'
     """
-    return crossing(unit, threshold, cal)(anchor)
+    return _crossing(unit, threshold, cal)(anchor)
 
 
 ONE_DAY = dt.timedelta(days=1)

@@ -27,8 +27,7 @@ class Span(NamedTuple):
     end: dt.date | None
 
 
-def _event_key(pair: tuple[int, EventView]) -> tuple[object, ...]:
-    e = pair[1]
+def _event_key(e: EventView) -> tuple[object, ...]:
     # Every field takes part, a missing value apart from 0 or "", so that no two different
     # events tie and input order never decides anything. Text is stripped: the lean
     # decoder (``structs``) leaves some as written, pydantic strips it.
@@ -137,7 +136,7 @@ class Facts:
             # full content key only when a tie could let input order decide.
             seen.sort()
             if len({(d, t) for d, t, _, _ in seen}) != len(seen):
-                seen.sort(key=lambda q: _event_key((q[2], q[3])))
+                seen.sort(key=lambda q: _event_key(q[3]))
             self._sorted = [(i, e) for _, _, i, e in seen]
         return self._sorted
 

@@ -484,11 +484,16 @@ def describe(limit: Threshold) -> str:
     return f"{v.numerator if v.denominator == 1 else float(v):g}{unit}"
 
 
-def level_durations(pack: Pack, rule: StagnationRule | CadenceRule) -> dict[Level, Threshold]:
-    key = ("durations", rule.id)
-    out = pack.memo.get(key)
+def level_crossings(pack: Pack, rule: StagnationRule | CadenceRule) -> dict[Level, Callable[[dt.date], dt.date]]:
+    """Each level's clock of a stagnation or cadence rule, compiled once per pack as a
+    deadline's bands are: anchor -> the day the level is reached."""
+    key = ("crossings", rule.id)
+    out: dict[Level, Callable[[dt.date], dt.date]] | None = pack.memo.get(key)
     if out is None:
-        out = {lv: pack.duration(d) for lv, d in rule.levels.items()}
+        out = {}
+        for lv, d in rule.levels.items():
+            th = pack.duration(d)
+            out[lv] = crossing(th.unit, th.value, pack.calendar)
         pack.memo[key] = out
     return out
 

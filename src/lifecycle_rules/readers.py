@@ -700,8 +700,8 @@ def _jsonl_records(path: Path, encoding: str | None,
             if _SURROGATE.search(line):
                 message = undecodable(chosen)
             elif raw_json:
-                # The evaluator parses it (pydantic reads JSON natively, in the worker);
-                # JSON errors then come back as that record's HistoryError.
+                # The evaluator decodes it (in the worker); JSON errors then come back
+                # as that record's HistoryError.
                 yield Record(file, locator, line.rstrip("\r\n"), None)
                 continue
             else:

@@ -25,8 +25,7 @@ import msgspec
 
 from .readers import Reject
 
-__all__ = ["RESULT_HEADERS", "RESULT_KEYS", "ResultWriter", "open_writer", "result_json", "result_line",
-           "write_rejects"]
+__all__ = ["RESULT_HEADERS", "RESULT_KEYS", "ResultWriter", "open_writer", "result_json", "write_rejects"]
 
 Format = Literal["jsonl", "csv", "xlsx"]
 
@@ -144,9 +143,7 @@ class _Writer:
             self.abort()
 
     def _ordered(self, row: Mapping[str, object]) -> dict[str, object]:
-        ordered = {key: row[key] for key in self._keys if key in row}
-        ordered.update((key, value) for key, value in row.items() if key not in ordered)
-        return ordered
+        return _ordered(row, self._keys)
 
     def _fix_columns(self, row: Mapping[str, object]) -> tuple[str, ...]:
         """Tabular formats: all known keys, then the first row's extra keys."""
@@ -358,16 +355,16 @@ def open_writer(path: str | Path | None, fmt: Format | None = None) -> ResultWri
     return _open(path, fmt, RESULT_KEYS, RESULT_HEADERS, "预警")
 
 
+def _ordered(row: Mapping[str, object], keys: Sequence[str]) -> dict[str, object]:
+    """The row with the known keys first, in their order, then its own."""
+    ordered = {key: row[key] for key in keys if key in row}
+    ordered.update((key, value) for key, value in row.items() if key not in ordered)
+    return ordered
+
+
 def result_json(row: Mapping[str, object]) -> bytes:
     """One result row exactly as the JSON Lines result writer writes it (UTF-8, no newline)."""
-    ordered = {key: row[key] for key in RESULT_KEYS if key in row}
-    ordered.update((key, value) for key, value in row.items() if key not in ordered)
-    return _JSON.encode(ordered)
-
-
-def result_line(row: Mapping[str, object]) -> str:
-    """:func:`result_json` as text."""
-    return result_json(row).decode("utf-8")
+    return _JSON.encode(_ordered(row, RESULT_KEYS))
 
 
 def write_rejects(path: str | Path, rejects: Iterable[Reject]) -> int:

@@ -16,9 +16,9 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ..dates import add_months, reached_on, week_label
+from ..dates import add_months, week_label
 from ..models import LEVEL_RANK
-from ..pack import level_durations
+from ..pack import level_crossings
 from ..packspec import CadenceRule
 from . import Episode
 
@@ -87,7 +87,7 @@ def episodes(rule: Rule, facts: Facts) -> list[Episode]:
     for _, e in facts.of_type(rule.report):
         if e.period is not None and e.period not in filed:
             filed[e.period] = e.date  # events are sorted: the first filing counts
-    thresholds = level_durations(pack, rule)
+    clocks = level_crossings(pack, rule)
     out: list[Episode] = []
     seen: set[str] = set()
     for span in spans:
@@ -99,8 +99,7 @@ def episodes(rule: Rule, facts: Facts) -> list[Episode]:
             if got is not None and got <= due:
                 continue
             levels = sorted(
-                ((lv, reached_on(due, th.unit, th.value, pack.calendar))
-                 for lv, th in thresholds.items()),
+                ((lv, at(due)) for lv, at in clocks.items()),
                 key=lambda p: (p[1], LEVEL_RANK[p[0]]),
             )
             if levels[0][1] > facts.as_of or (got is not None and got < levels[0][1]):

@@ -10,9 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from ..dates import reached_on
 from ..models import LEVEL_RANK
-from ..pack import level_durations
+from ..pack import level_crossings
 from ..packspec import StagnationRule
 from . import Episode
 
@@ -39,15 +38,14 @@ def episodes(rule: Rule, facts: Facts) -> list[Episode]:
         return []
     kinds = set(rule.progress)
     progress = sorted({e.date for _, e in facts.events if e.type in kinds})
-    thresholds = level_durations(pack, rule)
+    clocks = level_crossings(pack, rule)
     out: list[Episode] = []
     for start, end in stretches:
         anchors = [start] + [d for d in progress if start < d and (end is None or d < end)]
         for i, anchor in enumerate(anchors):
             nxt = anchors[i + 1] if i + 1 < len(anchors) else end
             levels = sorted(
-                ((lv, reached_on(anchor, th.unit, th.value, pack.calendar))
-                 for lv, th in thresholds.items()),
+                ((lv, at(anchor)) for lv, at in clocks.items()),
                 key=lambda p: (p[1], LEVEL_RANK[p[0]]),
             )
             if nxt is not None and levels[0][1] > nxt:
