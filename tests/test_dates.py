@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import pickle
 from fractions import Fraction
 
 import chinese_calendar
@@ -14,7 +15,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lifecycle_rules import CalendarError, LifecycleRulesError
-from lifecycle_rules.dates import WorkCalendar, add_months, parse_iso_date, reached_on
+from lifecycle_rules.dates import (
+    Undated,
+    WorkCalendar,
+    YearSchedule,
+    add_months,
+    layered,
+    package_years,
+    parse_iso_date,
+    reached_on,
+)
 
 D = dt.date
 ONE = dt.timedelta(days=1)
@@ -278,12 +288,27 @@ def test_calendar_error_is_a_library_error() -> None:
     assert issubclass(CalendarError, LifecycleRulesError)
 
 
-def test_counting_into_an_unknown_year_is_an_error() -> None:
-    # 2026-12-28 (Mon) + 6 working days runs into 2027, which chinesecalendar 1.11 does not know.
-    with pytest.raises(CalendarError):
-        reached_on(D(2026, 12, 28), "working_days", Fraction(5), WorkCalendar())
-    with pytest.raises(CalendarError):
-        WorkCalendar().workdays_between(D(2026, 12, 30), D(2027, 1, 5))
+def test_counting_into_an_unknown_year_is_undated_not_guessed() -> None:
+    # Only the years up to 2026 are known here, whatever chinesecalendar ships later.
+    cal = WorkCalendar({y: s for y, s in package_years().items() if y <= 2026})
+    # 2026-12-28 (Mon): 12-29, 12-30, 12-31 are the 1st-3rd working days; the 4th-6th fall in 2027.
+    sixth = reached_on(D(2026, 12, 28), "working_days", Fraction(5), cal)
+    assert isinstance(sixth, Undated)
+    assert (sixth.after, sixth.nth, sixth.gap_year) == (D(2026, 12, 28), 6, 2027)
+    # Its value is the earliest it can be: 2027-01-01 + the 3 working days still owed, less one.
+    assert sixth == D(2027, 1, 3) and sixth > D(2027, 1, 2) and not sixth > D(2027, 1, 3)
+    assert sixth.describe() == "the 6th working day after 2026-12-28"
+    assert isinstance(sixth - dt.timedelta(days=1), Undated) and sixth - dt.timedelta(days=1) == D(2027, 1, 2)
+    assert pickle.loads(pickle.dumps(sixth)) == sixth and isinstance(pickle.loads(pickle.dumps(sixth)), Undated)
+    with pytest.raises(CalendarError, match="2027"):
+        sixth.isoformat()
+    with pytest.raises(CalendarError, match="2027"):
+        f"{sixth}"
+    # A count that ends inside the known days is an ordinary date.
+    third = cal.nth_workday_after(D(2026, 12, 28), 3)
+    assert type(third) is dt.date and third == D(2026, 12, 31)
+    with pytest.raises(CalendarError, match="2027"):
+        cal.workdays_between(D(2026, 12, 30), D(2027, 1, 5))
 
 
 def test_calendar_days_and_months_need_no_schedule() -> None:
@@ -295,16 +320,18 @@ def test_calendar_days_and_months_need_no_schedule() -> None:
 # and a fake make-up workday on Saturday 2027-01-02.
 FAKE_2027_HOLIDAY = D(2027, 1, 1)
 FAKE_2027_WORKDAY = D(2027, 1, 2)
+FAKE_2027 = YearSchedule(2027, frozenset([FAKE_2027_HOLIDAY]), frozenset([FAKE_2027_WORKDAY]),
+                         "INVENTED for tests", "test")
 
 
 def fake_2027_calendar() -> WorkCalendar:
-    return WorkCalendar({2027: ([FAKE_2027_HOLIDAY], [FAKE_2027_WORKDAY])})
+    return WorkCalendar(layered({2027: FAKE_2027}, package_years()))
 
 
-def test_overrides_make_an_unknown_year_work() -> None:
+def test_a_supplied_year_makes_an_unknown_year_work() -> None:
     cal = fake_2027_calendar()
     assert FAKE_2027_HOLIDAY.weekday() == 4 and FAKE_2027_WORKDAY.weekday() == 5
-    assert cal.override_years == (2027,)
+    assert cal.years[2027].origin == "test" and cal.years[2024].origin.startswith("chinesecalendar")
     assert cal.is_workday(FAKE_2027_HOLIDAY) is False
     assert cal.is_workday(FAKE_2027_WORKDAY) is True
     assert cal.is_workday(D(2027, 1, 3)) is False  # Sunday
@@ -316,12 +343,56 @@ def test_overrides_make_an_unknown_year_work() -> None:
     assert reached_on(D(2026, 12, 28), "working_days", Fraction(5), cal) == D(2027, 1, 5)
 
 
-def test_overrides_leave_other_years_alone() -> None:
+def test_a_supplied_year_leaves_other_years_alone() -> None:
     cal = fake_2027_calendar()
     assert cal.is_workday(D(2024, 9, 29)) is True  # still the real 2024 schedule
     assert cal.is_workday(D(2024, 10, 1)) is False
-    with pytest.raises(CalendarError):
-        cal.is_workday(D(2028, 3, 1))
+    with pytest.raises(CalendarError, match="2040"):
+        cal.is_workday(D(2040, 3, 1))
+
+
+def test_layers_give_whole_years_first_come_first_served() -> None:
+    other = YearSchedule(2027, frozenset(), frozenset(), "other", "second")
+    own_2024 = YearSchedule(2024, frozenset(), frozenset(), "a pack's", "pack")
+    years = layered({2027: FAKE_2027}, {2027: other, 2024: own_2024}, package_years())
+    assert years[2027] is FAKE_2027 and years[2024] is own_2024
+    assert list(years) == sorted(years)
+    cal = WorkCalendar().over({2027: FAKE_2027, 2024: own_2024})
+    assert cal.years[2027] is FAKE_2027 and cal.years[2024].origin.startswith("chinesecalendar")
+    assert cal == WorkCalendar().over({2027: FAKE_2027}) and hash(cal) == hash(WorkCalendar().over({2027: FAKE_2027}))
+    assert cal != WorkCalendar()
+
+
+def test_the_package_years_are_the_package() -> None:
+    years = package_years()
+    assert min(years) == 2004 and all(y in years for y in range(2004, 2027))
+    cur = D(2004, 1, 1)
+    cal = WorkCalendar()
+    while cur.year <= max(years):
+        assert cal.is_workday(cur) is bool(chinese_calendar.is_workday(cur)), cur
+        cur += dt.timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("holidays", "workdays", "problem"),
+    [
+        ([D(2028, 1, 1)], [], ("holidays", D(2028, 1, 1), "2028-01-01 is not in 2027")),
+        ([], [D(2026, 12, 26)], ("workdays", D(2026, 12, 26), "2026-12-26 is not in 2027")),
+        ([D(2027, 1, 9)], [D(2027, 1, 9)], ("workdays", D(2027, 1, 9), "listed both as a holiday and as a workday")),
+        ([], [D(2027, 1, 5)], ("workdays", D(2027, 1, 5), "2027-01-05 is a Tuesday, a working day anyway")),
+    ],
+)
+def test_a_year_that_contradicts_itself(holidays: list[dt.date], workdays: list[dt.date],
+                                        problem: tuple[str, dt.date, str]) -> None:
+    sched = YearSchedule(2027, frozenset(holidays), frozenset(workdays), "s", "o")
+    [(key, day, message)] = sched.problems()
+    assert (key, day) == problem[:2] and problem[2] in message
+
+
+def test_weekend_rest_days_may_be_listed_as_holidays() -> None:
+    # A notice's span 1月1日至3日放假 includes the weekend: listing it is not a contradiction.
+    assert YearSchedule(2027, frozenset([D(2027, 1, 1), D(2027, 1, 2), D(2027, 1, 3)]), frozenset(),
+                        "s", "o").problems() == []
 
 
 # -- ISO dates ---------------------------------------------------------------------------------

@@ -26,7 +26,6 @@ from typing import Any
 import pytest
 
 from lifecycle_rules import (
-    CalendarError,
     HistoryError,
     LifecycleRulesError,
     Pack,
@@ -336,9 +335,13 @@ RATES = ("rates:\n  - {id: r.start, name: 开工率, clause: c, kind: count, win
          "'落地' is already an alias of '签约'"),
         ("达产: 投产}", "达产: 投产, 动工: 开工}", "milestones", "milestones:", "only the six milestone words"),
         ("rules:\n", "initial_stage: 谋划\nrules:\n", "initial_stage", "initial_stage:", "unknown stage '谋划'"),
-        ("rules:\n", "calendar:\n  2027: {source: s, holidays: [2028-01-01]}\nrules:\n", "calendar.2027",
-         "2027:", "2028-01-01 is not in 2027"),
-        ("rules:\n", "calendar:\n  2027: {holidays: []}\nrules:\n", "calendar[2027].source", "2027:",
+        ("rules:\n", "calendar:\n  2027: {source: s, holidays: [2028-01-01]}\nrules:\n",
+         "calendar.2027.holidays[0]", "2027:", "2028-01-01 is not in 2027"),
+        ("rules:\n", "calendar:\n  2027: {source: s, workdays: [2027-01-05]}\nrules:\n",
+         "calendar.2027.workdays[0]", "2027:", "2027-01-05 is a Tuesday, a working day anyway"),
+        ("rules:\n", "calendar:\n  2027: {source: s, holidays: [2027-01-09], workdays: [2027-01-09]}\nrules:\n",
+         "calendar.2027.workdays[0]", "2027:", "listed both as a holiday and as a workday"),
+        ("rules:\n", "calendar:\n  2027: {holidays: []}\nrules:\n", "calendar.2027.source", "2027:",
          "required key is missing"),
         ("anchor: {step_completed: 拿地}", 'anchor: {step_completed: "*"}', "rules[0].anchor.step_completed",
          "anchor:", "'*' stands for each step of for_each_step"),
@@ -373,7 +376,7 @@ RATES = ("rates:\n  - {id: r.start, name: 开工率, clause: c, kind: count, win
          "tiers must have exactly tiers 1..3; missing [3]"),
         ("rules:\n", LADDER.replace("[{tiers", "[{when: {sectors: [energy]}, tiers") + "rules:\n",
          "ladder", "ladder:", "the last route must have no 'when'"),
-        ("rules:\n", LADDER.replace("1: [一级]", "1: 一级") + "rules:\n", "ladder.routes[0].tiers[1]",
+        ("rules:\n", LADDER.replace("1: [一级]", "1: 一级") + "rules:\n", "ladder.routes[0].tiers.1",
          "ladder:", "valid list"),
         ("  red: {name: 红}", "  red: {name: 红}\n  amber: {name: 琥珀}", "levels.amber", "amber:",
          "'yellow', 'orange' or 'red'"),
@@ -885,10 +888,13 @@ def test_impossible_as_of(pack: Pack, as_of: str) -> None:
         evaluate(pack, hist("E-2", LAND), as_of)
 
 
-def test_unknown_working_day_year_is_a_calendar_error(pack: Pack) -> None:
-    h = hist("C-1", ev("2040-01-02", "step_started", step="竣工"))
-    with pytest.raises(CalendarError, match=r"project 'C-1', rule h\.review: .*2040"):
-        evaluate(pack, h, "2040-03-01")
+def test_unknown_working_day_year_is_a_notice_not_an_error(pack: Pack) -> None:
+    h = hist("C-1", LAND, ev("2040-01-02", "step_started", step="竣工"))
+    r = evaluate(pack, h, "2040-03-01")
+    assert [w.rule for w in r.warnings] == ["h.deadline"]  # the project's other rules stand
+    assert r.unknown_years == (2040,)
+    [said] = [n for n in r.notices if n.startswith("calendar: ")]
+    assert "rule h.review" in said and "2040" in said and "cannot be decided" in said
 
 
 # ============================================================ histories: the future of as_of
@@ -1315,15 +1321,15 @@ def test_cli_batch_bad_records_never_stop_the_others(pack: Pack, tmp_path: Path,
         14: (json.dumps(hist("BAD-STEP", SIGN, ev("2024-03-05", "step_completed", step="开公")), ensure_ascii=False),
              "BAD-STEP", "events[1].step", "unknown step '开公'"),
         15: ("{}", None, "project", "Field required"),
-        # 2003 is before the working-day schedule chinesecalendar knows: a CalendarError.
-        16: (json.dumps(hist("BAD-CAL", ev("2003-12-29", "step_started", step="竣工")), ensure_ascii=False),
-             "BAD-CAL", None, "project 'BAD-CAL', rule h.review: 2003"),
     }
-    lines = [good.get(n) or (bad[n][0] if n in bad else "") for n in range(1, 18)]
+    # 2003 is before the working-day schedule chinesecalendar knows: a notice, not a reject.
+    gap = json.dumps(hist("GAP-2003", ev("2003-12-29", "step_started", step="竣工")), ensure_ascii=False)
+    lines = [good.get(n) or (bad[n][0] if n in bad else gap if n == 16 else "") for n in range(1, 18)]
     assert lines[9] == ""  # line 10 is blank: not a record, but it counts for line numbers
     code, err, out = _run_batch(tmp_path, capsys, lines, "--jobs", jobs)
     assert code == 1
-    assert "read 16, evaluated 4, rejected 12" in err
+    assert "read 16, evaluated 5, rejected 11" in err
+    assert "calendar notices: 1: working-day clocks reach 2003 (1 project)" in err
     assert _rows(out) == _expected_rows(pack, list(good.values()))
     assert {r["project_id"] for r in _rows(out)} == {"G-1", "G-3", "G-9", "G-17"}
     rejects = rejects_of(tmp_path / "out.jsonl.rejects.jsonl")
@@ -1338,12 +1344,15 @@ def test_cli_batch_bad_records_never_stop_the_others(pack: Pack, tmp_path: Path,
     assert code == 0 and len(_rows(out)) == len(_expected_rows(pack, list(good.values())))
 
 
-def test_cli_calendar_reject_names_the_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    bad = json.dumps(hist("BAD-CAL", ev("2003-12-29", "step_started", step="竣工")), ensure_ascii=False)
-    code, err, _ = _run_batch(tmp_path, capsys, [good_line("G-1"), bad])
-    assert code == 1 and "read 2, evaluated 1, rejected 1" in err
-    reject = rejects_of(tmp_path / "out.jsonl.rejects.jsonl")["line 2"]
-    assert (reject["project_id"], reject["field"]) == ("BAD-CAL", None)
+def test_cli_calendar_gap_is_a_notice_naming_the_project(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    gap = json.dumps(hist("GAP-1", ev("2003-12-29", "step_started", step="竣工")), ensure_ascii=False)
+    code, err, _ = _run_batch(tmp_path, capsys, [good_line("G-1"), gap])
+    assert code == 0 and "read 2, evaluated 2, rejected 0" in err
+    assert not (tmp_path / "out.jsonl.rejects.jsonl").exists()
+    notices = [json.loads(x) for x in (tmp_path / "out.jsonl.notices.jsonl").read_text("utf-8").splitlines()]
+    [n] = [n for n in notices if n["notice"].startswith("calendar: ")]
+    assert (n["project_id"], n["locator"]) == ("GAP-1", "line 2") and "2003" in n["notice"]
 
 
 def test_cli_10mb_string_in_a_jsonl_line(pack: Pack, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import json
 import shutil
 import subprocess
 import sys
@@ -133,22 +132,6 @@ def test_count_lines(tmp_path: Path) -> None:
     assert count_lines(tmp_path / "a.jsonl") == 3
     assert count_lines(tmp_path / "a.csv") == 2
     assert count_lines(tmp_path / "a.xlsx") is None
-
-
-def test_an_unknown_calendar_year_rejects_that_project_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    lines = [
-        {"project": {"id": "L-OK"}, "events": [{"date": "2024-09-27", "type": "step_started", "step": "合规性审查"}]},
-        {"project": {"id": "L-2027"}, "events": [{"date": "2026-12-28", "type": "step_started", "step": "合规性审查"}]},
-    ]
-    src = tmp_path / "in.jsonl"
-    src.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n", encoding="utf-8")
-    out = tmp_path / "out.jsonl"
-    assert main(["evaluate", "--pack", "luohe", "--as-of", "2026-12-29", str(src), "-o", str(out)]) == 1
-    rejects = [json.loads(x) for x in (tmp_path / "out.jsonl.rejects.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert [(r["project_id"], r["locator"]) for r in rejects] == [("L-2027", "line 2")]
-    assert "2027" in rejects[0]["message"]
-    assert {json.loads(x)["project_id"] for x in out.read_text(encoding="utf-8").splitlines()} == {"L-OK"}
-    capsys.readouterr()
 
 
 def test_stage_entered_anchor_and_step_started_target(tmp_path: Path) -> None:

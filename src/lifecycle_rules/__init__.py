@@ -11,6 +11,8 @@ import datetime as _dt
 from collections.abc import Mapping as _Mapping
 from typing import Any as _Any
 
+from .calendars import load_calendar
+from .dates import WorkCalendar
 from .engine import evaluate as _evaluate_native
 from .engine import evaluate_many
 from .errors import CalendarError, HistoryError, LifecycleRulesError, PackError
@@ -22,14 +24,17 @@ from .plugins import load_pack as _load_pack
 __version__ = "0.1.0"
 
 
-def load_pack(ref: str | object, parameters: dict[str, object] | None = None) -> Pack:
+def load_pack(ref: str | object, parameters: dict[str, object] | None = None,
+              calendar: WorkCalendar | None = None) -> Pack:
     """A pack by id (built-in or plugin) or by path to its directory; ``parameters``
-    overrides the pack's stated defaults (e.g. 建德's unpublished red limits)."""
+    overrides the pack's stated defaults (e.g. 建德's unpublished red limits); ``calendar``
+    is the working-day calendar it runs on (default: ``load_calendar()``, installed
+    calendar packages and chinesecalendar)."""
     from pathlib import Path
 
     if not isinstance(ref, str | Path):
         raise TypeError("load_pack takes a pack id or a directory path")
-    return _load_pack(ref, parameters)
+    return _load_pack(ref, parameters, calendar)
 
 
 def evaluate(
@@ -39,16 +44,22 @@ def evaluate(
     *,
     include_closed: bool = False,
     engine: str = "native",
+    calendar: WorkCalendar | None = None,
 ) -> Result:
     """The warnings of one project that stand on ``as_of`` (a date in Asia/Shanghai).
 
-    Pure: no I/O, no clock, no globals. ``engine="durable"`` evaluates the same pack on
-    the second, independent engine (durable-rules; the optional extra ``durable``),
-    which gives equal results and serves to check the first."""
+    Pure: no I/O, no clock, no globals. ``calendar`` (from ``load_calendar``) is the
+    working-day calendar of the run; by default the pack's. A working-day clock that
+    reaches a year the calendar does not know is a notice (``calendar: ...``) naming
+    the year, never a guess and never an error. ``engine="durable"`` evaluates the same
+    pack on the second, independent engine (durable-rules; the optional extra
+    ``durable``), which gives equal results and serves to check the first."""
     if engine == "native":
-        return _evaluate_native(pack, history, as_of, include_closed=include_closed)
+        return _evaluate_native(pack, history, as_of, include_closed=include_closed, calendar=calendar)
     from .engines import get_engine
 
+    if calendar is not None:
+        pack = pack.with_calendar(calendar)
     return get_engine(engine)(pack, history, as_of, include_closed)
 
 
@@ -70,10 +81,12 @@ __all__ = [
     "Project",
     "Result",
     "Warning",
+    "WorkCalendar",
     "__version__",
     "discover_packs",
     "evaluate",
     "evaluate_many",
+    "load_calendar",
     "load_pack",
     "parse_history",
 ]

@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from .dates import WorkCalendar
 from .engine import evaluate
-from .errors import CalendarError, HistoryError
+from .errors import HistoryError
+from .gaps import CALENDAR_NOTICE
 from .models import Result
 from .pack import Pack
 from .plugins import load_pack
@@ -36,11 +38,20 @@ class Summary:
     rejected: int = 0
     notices: int = 0
     warnings: Counter[str] = field(default_factory=Counter)
+    calendar_notices: int = 0
+    unknown_years: Counter[int] = field(default_factory=Counter)  # year -> projects that needed it
 
     def lines(self) -> list[str]:
         levels = ", ".join(f"{lv} {self.warnings[lv]}" for lv in ("yellow", "orange", "red"))
-        return [f"read {self.read}, evaluated {self.evaluated}, rejected {self.rejected}; "
-                f"warnings: {levels}; notices: {self.notices}"]
+        out = [f"read {self.read}, evaluated {self.evaluated}, rejected {self.rejected}; "
+               f"warnings: {levels}; notices: {self.notices}"]
+        if self.unknown_years:
+            years = ", ".join(f"{y} ({n} project{'s' if n > 1 else ''})"
+                              for y, n in sorted(self.unknown_years.items()))
+            out.append(f"calendar notices: {self.calendar_notices}: working-day clocks reach {years}, "
+                       "whose schedule is not known; those clocks are notices, not warnings, until the "
+                       "year is supplied (--calendar FILE; see `lifecycle-rules calendar`)")
+        return out
 
 
 # (file, locator, history: a dict, or a JSON line's text or bytes; or the reader's reject)
@@ -57,6 +68,8 @@ class Out:
     read: int = 0
     evaluated: int = 0
     levels: Counter[str] = field(default_factory=Counter)
+    calendar_notices: int = 0
+    unknown_years: Counter[int] = field(default_factory=Counter)
     rejects: list[Reject] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)  # without JSON Lines output
@@ -103,12 +116,13 @@ def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool, as_lines: 
                 except UnicodeDecodeError:
                     reject = Reject(file, locator, None, None, undecodable("utf-8-sig"))
             out.rejects.append(reject)
-        except CalendarError as exc:
-            out.rejects.append(Reject(file, locator, exc.project_id, None, str(exc)))
         else:
             out.evaluated += 1
             out.notices += [{"file": file, "locator": locator, "project_id": result.project_id,
                              "notice": n} for n in result.notices]
+            if result.unknown_years:
+                out.unknown_years.update(result.unknown_years)
+                out.calendar_notices += sum(n.startswith(CALENDAR_NOTICE) for n in result.notices)
             for w in result.warnings:
                 out.levels[w.level] += 1
                 if as_lines:
@@ -124,8 +138,8 @@ def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool, as_lines: 
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(pack_ref: str, parameters: dict[str, Any]) -> None:
-    _WORKER["pack"] = load_pack(pack_ref, parameters)
+def _init_worker(pack_ref: str, parameters: dict[str, Any], calendar: WorkCalendar | None) -> None:
+    _WORKER["pack"] = load_pack(pack_ref, parameters, calendar)
 
 
 def _worker_chunk(as_of: dt.date, include_closed: bool, as_lines: bool, engine: str,
@@ -204,6 +218,7 @@ def run(
     progress: Progress | None = None,
     write_block: Callable[[bytes], None] | None = None,
     engine: str = "native",
+    calendar: WorkCalendar | None = None,
 ) -> Summary:
     """Evaluate every record (a block of JSON lines counts a record per line that is not
     blank); results go to ``write`` (a dict each), or, if ``write_block`` is given, to it
@@ -218,6 +233,8 @@ def run(
         summary.rejected += len(out.rejects)
         summary.notices += len(out.notices)
         summary.warnings.update(out.levels)
+        summary.calendar_notices += out.calendar_notices
+        summary.unknown_years.update(out.unknown_years)
         for r in out.rejects:
             reject(r)
         for n in out.notices:
@@ -231,12 +248,12 @@ def run(
 
     chunks = _chunks(records)
     if jobs <= 1:
-        pack = load_pack(pack_ref, parameters)
+        pack = load_pack(pack_ref, parameters, calendar)
         for chunk in chunks:
             consume(_evaluate_chunk(pack, as_of, include_closed, as_lines, chunk, engine))
     else:
         with ProcessPoolExecutor(jobs, initializer=_init_worker,
-                                 initargs=(pack_ref, parameters)) as pool:
+                                 initargs=(pack_ref, parameters, calendar)) as pool:
             window: list[Future[Out]] = []
             for chunk in chunks:
                 window.append(pool.submit(_worker_chunk, as_of, include_closed, as_lines, engine,

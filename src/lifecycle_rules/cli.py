@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="durable: the second, independent engine (durable-rules), for checking")
     ev.add_argument("--param", action="append", type=_param, default=[], metavar="NAME=VALUE",
                     help="set a pack parameter (repeatable)")
+    _calendar_option(ev)
     ev.add_argument("--quiet", action="store_true", help="no summary on stderr")
 
     ra = sub.add_parser("rates", help="portfolio rates over many projects (江阴: 签约项目备案率 …)")
@@ -84,12 +85,35 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("packs", help="list installed packs")
 
+    ca = sub.add_parser("calendar", help="known years of the working-day schedule and where each comes from")
+    _calendar_option(ca)
+    ca.add_argument("--pack", help="also show the years this pack's own calendar: gives")
+    ca.add_argument("--as-of", type=_date, help="warn if the schedule ends within 60 days of this day too")
+
     t = sub.add_parser("test", help="run a pack's fixtures and report coverage")
     t.add_argument("pack_dir", type=Path, nargs="+")
 
     s = sub.add_parser("schema", help="print the JSON Schema of pack.yaml")
     s.add_argument("-o", "--output", type=Path)
     return p
+
+
+def _calendar_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--calendar", action="append", type=Path, default=[], metavar="FILE",
+                   help="a calendar file giving years of the working-day schedule (the State Council "
+                   "notice, in the pack calendar: format); repeatable; before installed calendar "
+                   "packages and chinesecalendar")
+
+
+def _run_calendar(files: list[Path]) -> Any:
+    """The run's calendar; calendar packages that failed to load are said on stderr."""
+    from .calendars import installed_packages, load_calendar
+
+    for p in installed_packages():
+        if p.error is not None:
+            print(f"lifecycle-rules: warning: calendar package {p.name} ({p.origin}) failed to load, its "
+                  f"years are not used: {p.error}", file=sys.stderr)
+    return load_calendar(*files)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -101,6 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _rates(args)
         if args.command == "packs":
             return _packs()
+        if args.command == "calendar":
+            return _calendar(args)
         if args.command == "test":
             return _test(args.pack_dir)
         if args.command == "schema":
@@ -139,12 +165,14 @@ def _records(args: argparse.Namespace, *, raw_json: bool) -> Iterator[Any]:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from .batch import Progress, count_lines, run
+    from .calendars import end_warning
     from .plugins import load_pack
     from .readers import Reject
     from .writers import open_writer, write_rejects
 
     params = dict(args.param)
-    load_pack(args.pack, params)  # fail fast, before reading anything
+    calendar = _run_calendar(args.calendar)
+    load_pack(args.pack, params, calendar)  # fail fast, before reading anything
     if args.engine != "native":
         from .engines import get_engine
 
@@ -168,7 +196,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         summary = run(args.pack, params, _records(args, raw_json=True), args.as_of, writer.write, rejects.append,
                       notices.append, jobs=jobs, include_closed=args.include_closed,
                       progress=Progress(total), write_block=getattr(writer, "write_block", None),
-                      engine=args.engine)
+                      engine=args.engine, calendar=calendar)
     if rejects:
         if rejects_path is not None:
             write_rejects(rejects_path, rejects)
@@ -192,6 +220,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         if rejects:
             print(f"lifecycle-rules: {len(rejects)} rejected record(s) written to {where}",
                   file=sys.stderr)
+        said = end_warning(calendar, args.as_of, "--as-of")
+        if said:
+            print(f"lifecycle-rules: warning: {said}", file=sys.stderr)
     return 1 if rejects and not args.allow_rejects else 0
 
 
@@ -253,6 +284,40 @@ def _packs() -> int:
             bad += 1
             print(f"{entry.id}\tFAILED TO LOAD\t{entry.error}\t{entry.origin}")
     return 1 if bad else 0
+
+
+def _calendar(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from .calendars import end_warning, installed_packages
+    from .pack import pack_years
+    from .plugins import load_pack
+
+    calendar = _run_calendar(args.calendar)
+    if args.pack:
+        pack = load_pack(args.pack)
+        calendar = calendar.over(pack_years(pack.spec, pack.source))
+    rows: list[list[Any]] = []  # [first, last, origin, source]
+    for year, sched in calendar.years.items():
+        if rows and rows[-1][1] == year - 1 and rows[-1][2:] == [sched.origin, sched.source]:
+            rows[-1][1] = year
+        else:
+            rows.append([year, year, sched.origin, sched.source])
+    print("years\tfrom\tsource")
+    for first, last, origin, source in rows:
+        span = str(first) if first == last else f"{first}-{last}"
+        print(f"{span}\t{origin}\t{source}")
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()  # Asia/Shanghai
+    warned = False
+    for day, what in ((today, "today"), (args.as_of, "--as-of")):
+        said = end_warning(calendar, day, what) if day is not None else None
+        if said:
+            print(f"lifecycle-rules: warning: {said}", file=sys.stderr)
+            warned = True
+    if not warned:
+        end = calendar.last_known_day(today)
+        print(f"lifecycle-rules: the schedule is known up to {end}", file=sys.stderr)
+    return 1 if any(p.error for p in installed_packages()) else 0
 
 
 def _test(pack_dirs: list[Path]) -> int:

@@ -11,9 +11,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, overload
 
-from .dates import parse_iso_date
-from .errors import CalendarError, HistoryError, LifecycleRulesError
+from .dates import WorkCalendar, parse_iso_date
+from .errors import HistoryError, LifecycleRulesError
 from .facts import Facts
+from .gaps import Settled, settle, tier_notice
 from .kinds import Episode, registry
 from .kinds.deadline import MissingInvestment
 from .models import (
@@ -59,17 +60,23 @@ def evaluate(
     as_of: dt.date | str,
     *,
     include_closed: bool = False,
+    calendar: WorkCalendar | None = None,
 ) -> Result:
     """The warnings of one project that stand on ``as_of`` (a date in Asia/Shanghai).
 
     Closed warnings (signed off, condition cleared, project exited) are left out unless
-    ``include_closed``; they still count towards the project's tier."""
+    ``include_closed``; they still count towards the project's tier. ``calendar`` is the
+    run's working-day calendar (``load_calendar``); by default the one the pack was
+    loaded with. A working-day clock that reaches a year it does not know becomes a
+    notice (``calendar: ...``), never a rejected history."""
     day = _as_date(as_of)
+    if calendar is not None:
+        pack = pack.with_calendar(calendar)
     hist = read_history(history)
     if isinstance(hist, HistoryStruct) and isinstance(history, str | bytes):
         try:
             return _evaluate(pack, hist, day, include_closed)
-        except (HistoryError, CalendarError):
+        except HistoryError:
             # Errors are the contract's to word: redo through pydantic, which may also
             # strip what the lean decoder kept (a step " 拿地" is unknown there, not here).
             hist = parse_history(history)
@@ -96,6 +103,9 @@ def _evaluate(pack: Pack, hist: HistoryView, day: dt.date, include_closed: bool)
             answers.setdefault(e.warning, []).append(e)
     found: list[_Found] = []
     has_answers = facts.has_answers
+    gapped = pack.counts_working_days
+    unknown_years: set[int] = set()
+    undecided: list[tuple[str, Settled]] = []
     for index, rule in enumerate(pack.rules):
         if rule.when is not None and not matches(rule.when, project):
             continue
@@ -105,10 +115,6 @@ def _evaluate(pack: Pack, hist: HistoryView, day: dt.date, include_closed: bool)
             notices.append(f"rule {rule.id}: the limit depends on investment_wan, which the "
                            "project does not give; rule not evaluated")
             continue
-        except CalendarError as exc:
-            err = CalendarError(f"project {pid!r}, rule {rule.id}: {exc}")
-            err.project_id = pid
-            raise err from None
         for ep in episodes:
             if rule.when is not None and rule.when.stages is not None and \
                     ep.stage not in rule.when.stages:
@@ -116,6 +122,21 @@ def _evaluate(pack: Pack, hist: HistoryView, day: dt.date, include_closed: bool)
             key = f"{pid}/{rule.id}/{ep.subject}"
             if ep.keyed_by_anchor:
                 key += f"@{ep.anchor.isoformat()}"
+            if gapped:
+                stop = ep.cleared if facts.exit_date is None or (
+                    ep.cleared is not None and ep.cleared < facts.exit_date) else facts.exit_date
+                gap = settle(ep.levels, ep.due, stop=stop, as_of=day, rule=rule.id, subject=ep.subject)
+                if gap is not None:
+                    unknown_years.update(gap.years)
+                    if gap.notice:
+                        notices.append(gap.notice)
+                    if gap.undecided:
+                        undecided.append((rule.id, gap))
+                        answers.pop(key, None)  # held for the warning once it can be decided
+                        continue
+                    ep.levels, ep.due = gap.levels, gap.due
+                    if gap.due_text:
+                        ep.info["due_text"] = gap.due_text
             st = standing(
                 ep.levels, cleared=ep.cleared, exit_date=facts.exit_date,
                 answers=answers.pop(key, []) + project_wide if has_answers else [],
@@ -129,11 +150,16 @@ def _evaluate(pack: Pack, hist: HistoryView, day: dt.date, include_closed: bool)
             notices.append(f"{e.type} of {e.date.isoformat()} refers to warning {key!r}, which "
                            "this project does not have; ignored")
     tiers = _tiers(pack, found)
+    if undecided and pack.spec.ladder is not None:
+        said = tier_notice(undecided, pack.spec.ladder.counts, pack.spec.ladder.max_tier)
+        if said:
+            notices.append(said)
     warnings = [_warning(pack, hist, f, tiers.get(f.key)) for f in found
                 if include_closed or f.standing.status != "closed"]
     warnings.sort(key=lambda w: (pack.rule_order[w.rule], w.subject, w.key))
     return built(Result, {"project_id": pid, "as_of": day, "pack": pack.label,
-                          "warnings": tuple(warnings), "notices": tuple(notices)})
+                          "warnings": tuple(warnings), "notices": tuple(notices),
+                          "unknown_years": tuple(sorted(unknown_years))})
 
 
 def read_history(data: History | Mapping[str, Any] | str | bytes) -> HistoryView:
@@ -220,7 +246,7 @@ def _warning(pack: Pack, hist: HistoryView, f: _Found, tier: int | None) -> Warn
         "level_name": level_def.name,
         "action": level_def.action,
         "since": st.since.isoformat(),
-        "due": ep.due.isoformat() if ep.due else "",
+        "due": ep.due.isoformat() if ep.due else ep.info.get("due_text", ""),
         "anchor": ep.anchor.isoformat(),
         "stage": ep.stage or "",
         "limit": str(ep.info.get("limit", "")),
@@ -252,11 +278,12 @@ def _warning(pack: Pack, hist: HistoryView, f: _Found, tier: int | None) -> Warn
 @overload
 def evaluate_many(pack: Pack, histories: Iterable[Any], as_of: dt.date | str, *,
                   on_error: Literal["raise"] = "raise",
-                  include_closed: bool = False) -> Iterator[Result]: ...
+                  include_closed: bool = False, calendar: WorkCalendar | None = None) -> Iterator[Result]: ...
 @overload
 def evaluate_many(pack: Pack, histories: Iterable[Any], as_of: dt.date | str, *,
                   on_error: Literal["return"],
-                  include_closed: bool = False) -> Iterator[Result | LifecycleRulesError]: ...
+                  include_closed: bool = False,
+                  calendar: WorkCalendar | None = None) -> Iterator[Result | LifecycleRulesError]: ...
 def evaluate_many(
     pack: Pack,
     histories: Iterable[Any],
@@ -264,17 +291,19 @@ def evaluate_many(
     *,
     on_error: Literal["raise", "return"] = "raise",
     include_closed: bool = False,
+    calendar: WorkCalendar | None = None,
 ) -> Iterator[Result] | Iterator[Result | LifecycleRulesError]:
     """Stream one Result per history, in input order. With ``on_error="return"`` a bad
-    history yields its error (a HistoryError or CalendarError) in its place, and the
-    stream goes on."""
+    history yields its HistoryError in its place, and the stream goes on."""
     day = _as_date(as_of)
+    if calendar is not None:
+        pack = pack.with_calendar(calendar)
 
     def gen() -> Iterator[Any]:
         for h in histories:
             try:
                 yield evaluate(pack, h, day, include_closed=include_closed)
-            except (HistoryError, CalendarError) as exc:
+            except HistoryError as exc:
                 if on_error == "raise":
                     raise
                 yield exc

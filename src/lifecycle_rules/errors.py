@@ -8,14 +8,8 @@ class LifecycleRulesError(Exception):
     """Base class of every error this package raises on purpose."""
 
 
-class CalendarError(LifecycleRulesError, ValueError):
-    """A date outside the years the working-day schedule knows (never a guess)."""
-
-    project_id: str | None = None
-
-
-class PackError(LifecycleRulesError):
-    """A rule pack that cannot be loaded: names the file, line, key path and what was expected."""
+class _Located(LifecycleRulesError):
+    """An error in a file: names the file, line, key path and what was expected."""
 
     def __init__(
         self,
@@ -37,6 +31,15 @@ class PackError(LifecycleRulesError):
         if path:
             where = f"{where} at {path}" if where else f"at {path}"
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class PackError(_Located):
+    """A rule pack that cannot be loaded: names the file, line, key path and what was expected."""
+
+
+class CalendarError(_Located, ValueError):
+    """The working-day schedule cannot answer: a day of a year it does not know was asked
+    for (never a guess), or a calendar file or package cannot be used (file, line, key)."""
 
 
 class HistoryError(LifecycleRulesError, ValueError):

@@ -386,6 +386,9 @@ class Result(BaseModel):
     pack: str
     warnings: tuple[Warning, ...] = ()
     notices: tuple[str, ...] = ()
+    # Years of the working-day schedule this result needed and did not have (SPEC §5):
+    # what they left open is in the notices that begin with ``calendar:``.
+    unknown_years: tuple[int, ...] = ()
 
     @property
     def open_warnings(self) -> tuple[Warning, ...]:
@@ -398,6 +401,7 @@ class Result(BaseModel):
             "pack": self.pack,
             "warnings": [w.to_dict() for w in self.warnings],
             "notices": list(self.notices),
+            "unknown_years": list(self.unknown_years),
         }
 
 

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .dates import UNITS, Unit, WorkCalendar, crossing, last_day_within, parse_fraction
+from .dates import UNITS, Unit, WorkCalendar, YearSchedule, crossing, last_day_within, parse_fraction
 from .errors import PackError
 from .models import CORE_EVENT_TYPES, LEVEL_RANK, Level, ProjectView
 from .packspec import (
@@ -25,6 +25,7 @@ from .packspec import (
     Anchor,
     Assignment,
     CadenceRule,
+    CalendarYear,
     Condition,
     DeadlineRule,
     Duration,
@@ -36,7 +37,7 @@ from .packspec import (
     StagnationRule,
     StepDef,
 )
-from .yamlfile import KeyPath, YamlDoc, format_path, load_yaml_file
+from .yamlfile import KeyPath, YamlDoc, format_path, load_yaml_file, parse_path
 
 PACK_FILE = "pack.yaml"
 
@@ -54,13 +55,15 @@ class Pack:
     spec: PackSpec
     source: str
     parameters: Mapping[str, int | float | str]
-    calendar: WorkCalendar = field(compare=False, repr=False)
+    calendar: WorkCalendar = field(compare=False, repr=False)  # national years over the pack's
+    national: WorkCalendar = field(compare=False, repr=False)  # the run's calendar it was compiled with
+    counts_working_days: bool = field(compare=False, repr=False)  # may meet a year not known
     step_of: Mapping[str, str] = field(repr=False)
     stage_order: Mapping[str, int] = field(repr=False)
     rule_order: Mapping[str, int] = field(repr=False)
     event_types: frozenset[str] = field(repr=False)
     # Per-rule values computed once (thresholds as exact fractions); a cache, not state.
-    memo: dict[tuple[str, str], Any] = field(default_factory=dict, compare=False, repr=False)
+    memo: dict[tuple[str, Any], Any] = field(default_factory=dict, compare=False, repr=False)
     _after: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
     _steps: dict[str, StepDef] = field(default_factory=dict, compare=False, repr=False)
 
@@ -130,7 +133,18 @@ class Pack:
         unknown = set(overrides) - set(self.spec.parameters)
         if unknown:
             raise PackError(f"unknown parameter(s) {sorted(unknown)}", pack=self.id)
-        return compile_pack(self.spec, self.source, {**self.parameters, **overrides})
+        return compile_pack(self.spec, self.source, {**self.parameters, **overrides}, self.national)
+
+    def with_calendar(self, national: WorkCalendar) -> Pack:
+        """The same pack on a run's calendar (its years first; the pack's own ``calendar:``
+        years only where the run's calendar has none). Compiled once per calendar."""
+        if national == self.national:
+            return self
+        key = ("calendar", national)
+        pack: Pack | None = self.memo.get(key)
+        if pack is None:
+            pack = self.memo[key] = compile_pack(self.spec, self.source, self.parameters, national)
+        return pack
 
 
 ANY_STAGE = "\x00any"
@@ -171,8 +185,10 @@ def assigned(assignments: Iterable[Assignment], project: ProjectView, stage: str
     return []
 
 
-def load_pack_dir(directory: str | Path, parameters: Mapping[str, Any] | None = None) -> Pack:
-    """Load ``<directory>/pack.yaml``."""
+def load_pack_dir(directory: str | Path, parameters: Mapping[str, Any] | None = None,
+                  calendar: WorkCalendar | None = None) -> Pack:
+    """Load ``<directory>/pack.yaml``, on ``calendar`` (default: the years chinesecalendar
+    knows; ``calendars.national()`` adds installed calendar packages and files)."""
     d = Path(directory)
     file = d / PACK_FILE
     if not file.is_file():
@@ -180,7 +196,7 @@ def load_pack_dir(directory: str | Path, parameters: Mapping[str, Any] | None = 
     doc = load_yaml_file(file)
     spec = validate_spec(doc)
     try:
-        pack = compile_pack(spec, str(d), None)
+        pack = compile_pack(spec, str(d), None, calendar)
     except PackError as exc:
         raise _locate(exc, doc) from None
     if parameters:
@@ -221,7 +237,7 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> KeyPath:
     cur = data
     for part in loc:
         if isinstance(cur, dict) and part in cur:
-            out.append(part)
+            out.append(str(part))  # mapping keys as the YAML text has them (2027:, 1:)
             cur = cur[part]
         elif isinstance(cur, dict) and str(part) in cur:
             out.append(str(part))
@@ -243,11 +259,7 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> KeyPath:
 def _locate(exc: PackError, doc: YamlDoc) -> PackError:
     if exc.file is not None or exc.path is None:
         return exc
-    keys: list[str | int] = []
-    for token in exc.path.replace("]", "").replace("[", ".").split("."):
-        if token:
-            keys.append(int(token) if token.isdigit() else token)
-    line = doc.line_of(tuple(keys))
+    line = doc.line_of(parse_path(exc.path))
     return PackError(exc.detail, file=doc.file, line=line, path=exc.path, pack=exc.pack)
 
 
@@ -255,7 +267,8 @@ def _err(path: str, message: str) -> PackError:
     return PackError(message, path=path)
 
 
-def compile_pack(spec: PackSpec, source: str, parameters: Mapping[str, Any] | None) -> Pack:
+def compile_pack(spec: PackSpec, source: str, parameters: Mapping[str, Any] | None,
+                 national: WorkCalendar | None = None) -> Pack:
     params: dict[str, int | float | str] = {k: p.default for k, p in spec.parameters.items()}
     if parameters:
         params.update(parameters)
@@ -325,11 +338,14 @@ def compile_pack(spec: PackSpec, source: str, parameters: Mapping[str, Any] | No
             check_condition(f"ladder.routes[{i}].when", route.when)
 
     event_types = CORE_EVENT_TYPES | set(spec.event_types)
+    national = national if national is not None else WorkCalendar()
     pack = Pack(
         spec=spec,
         source=source,
         parameters=params,
-        calendar=_calendar(spec),
+        calendar=national.over(pack_years(spec, source)),
+        national=national,
+        counts_working_days=_counts_working_days(spec.model_dump(include={"rules"})),
         step_of=step_of,
         stage_order=stage_order,
         rule_order={r.id: i for i, r in enumerate(spec.rules)},
@@ -375,14 +391,31 @@ def _levels_of(rule: Rule) -> list[Level]:
     return list(rule.levels)
 
 
-def _calendar(spec: PackSpec) -> WorkCalendar:
-    overrides: dict[int, tuple[list[dt.date], list[dt.date]]] = {}
-    for year, cy in spec.calendar.items():
-        for d in (*cy.holidays, *cy.workdays):
-            if d.year != year:
-                raise _err(f"calendar.{year}", f"{d.isoformat()} is not in {year}")
-        overrides[year] = (cy.holidays, cy.workdays)
-    return WorkCalendar(overrides)
+def pack_years(spec: PackSpec, source: str) -> dict[int, YearSchedule]:
+    """The years a pack's ``calendar:`` gives, checked like a calendar file's."""
+    return schedule_years(spec.calendar, f"pack {spec.id} ({source})", "calendar.")
+
+
+def schedule_years(years: Mapping[int, CalendarYear], origin: str, prefix: str = "") -> dict[int, YearSchedule]:
+    """Validated years (a calendar file's, or a pack's ``calendar:``) as schedules; the
+    first contradiction as a PackError at its key path (``2027.workdays``)."""
+    out: dict[int, YearSchedule] = {}
+    for year, cy in sorted(years.items()):
+        sched = YearSchedule(year, frozenset(cy.holidays), frozenset(cy.workdays), cy.source, origin)
+        for key, day, message in sched.problems():
+            index = (cy.holidays if key == "holidays" else cy.workdays).index(day)
+            raise _err(f"{prefix}{year}.{key}[{index}]", message)
+        out[year] = sched
+    return out
+
+
+def _counts_working_days(data: Any) -> bool:
+    """Does any duration of the rules count working days?"""
+    if isinstance(data, dict):
+        return data.get("working_days") is not None or any(_counts_working_days(v) for v in data.values())
+    if isinstance(data, list):
+        return any(_counts_working_days(v) for v in data)
+    return False
 
 
 def _check_step(pack: Pack, path: str, name: str | None) -> None:

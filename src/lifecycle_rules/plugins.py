@@ -12,6 +12,8 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
+from .calendars import load_calendar
+from .dates import WorkCalendar
 from .errors import PackError
 from .pack import Pack, load_pack_dir
 
@@ -44,10 +46,11 @@ def _directory(ep: EntryPoint) -> Path:
 def discover() -> list[PackEntry]:
     """Every installed pack, loaded; failures are entries with their error, not exceptions."""
     out: list[PackEntry] = []
+    calendar = load_calendar()
     for ep in _entry_points():
         origin = f"{ep.value} ({ep.dist.name} {ep.dist.version})" if ep.dist else ep.value
         try:
-            pack = load_pack_dir(_directory(ep))
+            pack = load_pack_dir(_directory(ep), calendar=calendar)
         except Exception as exc:  # a broken plugin must not stop the others
             out.append(PackEntry(ep.name, origin, None, f"{type(exc).__name__}: {exc}"))
         else:
@@ -59,14 +62,18 @@ def discover() -> list[PackEntry]:
     return out
 
 
-def load_pack(ref: str | Path, parameters: Mapping[str, Any] | None = None) -> Pack:
-    """A pack by id (built-in or plugin) or by path to its directory."""
+def load_pack(ref: str | Path, parameters: Mapping[str, Any] | None = None,
+              calendar: WorkCalendar | None = None) -> Pack:
+    """A pack by id (built-in or plugin) or by path to its directory, on ``calendar``
+    (default: installed calendar packages, then chinesecalendar; ``load_calendar``)."""
+    if calendar is None:
+        calendar = load_calendar()
     path = Path(ref)
     if isinstance(ref, Path) or "/" in str(ref) or "\\" in str(ref) or path.is_dir():
-        return load_pack_dir(path, parameters)
+        return load_pack_dir(path, parameters, calendar)
     matches = [ep for ep in _entry_points() if ep.name == ref]
     if not matches:
         known = ", ".join(ep.name for ep in _entry_points()) or "none"
         raise PackError(f"no pack named {ref!r} is installed (installed: {known}); "
                         "give a pack id or a path to a pack directory")
-    return load_pack_dir(_directory(matches[0]), parameters)
+    return load_pack_dir(_directory(matches[0]), parameters, calendar)

@@ -183,3 +183,9 @@ def format_path(path: KeyPath) -> str:
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "(top)"
+
+
+def parse_path(text: str) -> KeyPath:
+    """``format_path`` read back: ``calendar.2027.holidays[1]`` -> ("calendar", "2027",
+    "holidays", 1): mapping keys as text, list indices as numbers."""
+    return tuple(int(index) if index else key for index, key in re.findall(r"\[(\d+)\]|([^.\[\]]+)", text))

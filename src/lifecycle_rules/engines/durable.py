@@ -23,6 +23,8 @@ What is reused (plumbing, not checked by this engine)
   a threshold, SPEC §5: a decision this engine does not check),
   ``WorkCalendar.nth_workday_after``, ``add_months``, ``week_label``, ``month_of``.
 - ``Pack.number`` / ``step_of`` / ``stage_order`` (parameters, aliases, stage order).
+- ``gaps.settle`` and ``gaps.tier_notice``: what a day past the known years of the
+  working-day schedule (``dates.Undated``) still decides, and its ``calendar:`` notice.
 
 Everything else is this engine's own: the thresholds of each level (a fraction before
 the limit ...), due days, the cadence period grid, the limit in words, the messages'
@@ -120,8 +122,9 @@ from typing import Any
 from durable import engine as _durable_engine
 
 from ..dates import UNITS, add_months, month_of, parse_iso_date, reached_on, week_label
-from ..errors import CalendarError, LifecycleRulesError
+from ..errors import LifecycleRulesError
 from ..facts import Facts
+from ..gaps import Settled, settle, tier_notice
 from ..models import LEVEL_RANK, EventView, History, Level, Project, Result, Status, Warning, parse_history
 from ..pack import Pack, Threshold
 from ..packspec import (
@@ -1176,10 +1179,8 @@ def _evaluate(plan: _Plan, run: _Run, hist: History, day: dt.date, include_close
     made: dict[int, list[tuple[str, Fact]]] = {}
 
     def levels_from(i: int, start: dt.date, ths: dict[Level, Threshold]) -> list[tuple[Level, dt.date]]:
-        try:
-            got = [(lv, reached_on(start, th.unit, th.value, cal)) for lv, th in ths.items()]
-        except CalendarError as exc:
-            raise CalendarError(f"project {pid!r}, rule {pack.rules[i].id}: {exc}") from None
+        # A day past the known years comes back Undated (its earliest day): settled below.
+        got = [(lv, reached_on(start, th.unit, th.value, cal)) for lv, th in ths.items()]
         return sorted(got, key=lambda p: (p[1], LEVEL_RANK[p[0]]))
 
     pending: dict[str, Any] = {}
@@ -1256,10 +1257,7 @@ def _evaluate(plan: _Plan, run: _Run, hist: History, day: dt.date, include_close
             for w in found:
                 ck, anchor, stage = pending[w]
                 levels = levels_from(i, anchor, band.levels)
-                try:
-                    due = _due(anchor, band.limit, cal)
-                except CalendarError as exc:
-                    raise CalendarError(f"project {pid!r}, rule {rule.id}: {exc}") from None
+                due = _due(anchor, band.limit, cal)
                 episodes.append(_Episode(w, i, 0, f"{pid}/{rule.id}/{ck.subject}", ck.subject, anchor,
                                          levels, due, stage, ck.step, {"limit": _describe(band.limit)}))
         elif isinstance(rule, StagnationRule):
@@ -1284,6 +1282,27 @@ def _evaluate(plan: _Plan, run: _Run, hist: History, day: dt.date, include_close
         ep.order = order
         run.key_of[ep.w] = ep.key
         run.place[ep.w] = (ep.index, order)
+    # Days in a year whose working-day schedule is not known: what they still decide
+    # (shared plumbing, lifecycle_rules.gaps). An undecided episode keeps its answers and
+    # gets no standing.
+    unknown_years: set[int] = set()
+    undecided: dict[str, Settled] = {}
+    for ep in episodes if pack.counts_working_days else ():
+        ends = set(run.clears.get(ep.w, ()))
+        if facts.exit_date is not None:
+            ends.add(facts.exit_date.toordinal())
+        gap = settle(ep.levels, ep.due, stop=dt.date.fromordinal(min(ends)) if ends else None, as_of=day,
+                     rule=pack.rules[ep.index].id, subject=ep.subject)
+        if gap is None:
+            continue
+        unknown_years.update(gap.years)
+        if gap.notice:
+            notices.append(((1, ep.index, ep.order, 0), gap.notice))
+        if gap.undecided:
+            undecided[ep.w] = gap
+        ep.levels, ep.due = list(gap.levels), gap.due
+        if gap.due_text:
+            ep.info["due_text"] = gap.due_text
 
     # 3. Which answers belong to which warning.
     keyed: dict[int, EventView] = {}
@@ -1301,6 +1320,8 @@ def _evaluate(plan: _Plan, run: _Run, hist: History, day: dt.date, include_close
                        "closed": 0, "cycle": 0, "ext": 0, "v": 0} for ep in episodes])
     seq = 0
     for ep in episodes:
+        if ep.w in undecided:
+            continue
         timeline: list[tuple[tuple[Any, ...], Fact]] = []
         for lv, d in ep.levels:
             timeline.append(((d, 0, LEVEL_RANK[lv]), {"what": "level", "level": lv, "rank": LEVEL_RANK[lv],
@@ -1338,6 +1359,11 @@ def _evaluate(plan: _Plan, run: _Run, hist: History, day: dt.date, include_close
             n = run.before.get(w, 0) + 1 if w in run.own else run.by_since.get(w, 0)
             tiers[w] = max(1, min(ladder.max_tier, n))
 
+    if undecided and ladder is not None:
+        said = tier_notice([(pack.rules[ep.index].id, undecided[ep.w]) for ep in episodes if ep.w in undecided],
+                           ladder.counts, ladder.max_tier)
+        if said:
+            notices.append(((3,), said))
     # 6. Responsible units: they depend on the project, the stage and the step only, so
     # one subject per (stage, step) of the warnings.
     kept = [ep for ep in episodes if ep.w in standing]
@@ -1372,7 +1398,7 @@ def _evaluate(plan: _Plan, run: _Run, hist: History, day: dt.date, include_close
                                      "this project does not have; ignored"))
     notices.sort(key=lambda p: p[0])
     return Result(project_id=pid, as_of=day, pack=pack.label, warnings=tuple(warnings),
-                  notices=tuple(text for _, text in notices))
+                  notices=tuple(text for _, text in notices), unknown_years=tuple(sorted(unknown_years)))
 
 
 def _warning(plan: _Plan, run: _Run, hist: History, ep: _Episode, st: dict[str, Any],
@@ -1407,7 +1433,7 @@ def _warning(plan: _Plan, run: _Run, hist: History, ep: _Episode, st: dict[str, 
         "level_name": level_def.name,
         "action": level_def.action,
         "since": since.isoformat(),
-        "due": ep.due.isoformat() if ep.due else "",
+        "due": ep.due.isoformat() if ep.due else ep.info.get("due_text", ""),
         "anchor": ep.anchor.isoformat(),
         "stage": ep.stage or "",
         "limit": str(ep.info.get("limit", "")),

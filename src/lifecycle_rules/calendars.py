@@ -1,0 +1,158 @@
+"""The run's working-day calendar: calendar files, installed calendar packages and
+``chinesecalendar``. Not part of the pure core: this module reads files and entry points;
+the core takes the ``WorkCalendar`` it builds.
+
+Each source gives whole years. For a year, the first source that gives it wins:
+
+1. calendar files named by the run (``--calendar FILE``, ``load_calendar(FILE)``);
+2. installed calendar packages (entry-point group ``lifecycle_rules.calendars``);
+3. ``chinesecalendar``;
+4. a pack's own ``calendar:`` years (``Pack.with_calendar`` puts them last).
+
+A file holds the pack ``calendar:`` format: top-level keys are years, each with
+``source`` (the State Council notice it copies), ``holidays`` (rest days) and
+``workdays`` (调休 make-up workdays, weekend days only). Its errors name the file, line
+and key. Two files, or two packages, that give one year differently are an error (which
+to trust is not guessed); a package that fails to load is reported and its years not
+used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from typing import Any
+
+from pydantic import RootModel
+
+from .dates import WorkCalendar, YearSchedule, layered, package_years
+from .errors import CalendarError, PackError
+from .pack import schedule_years, validate_doc
+from .packspec import CalendarYear
+from .yamlfile import YamlDoc, load_yaml_file, parse_path
+
+GROUP = "lifecycle_rules.calendars"
+WARN_DAYS = 60  # warn when the schedule ends this close to a run's day
+
+
+class CalendarFile(RootModel[dict[int, CalendarYear]]):
+    """A calendar file: years, each as in a pack's ``calendar:``."""
+
+
+def read_calendar(doc: YamlDoc, origin: str) -> dict[int, YearSchedule]:
+    """A parsed calendar file's years, checked; errors at their file, line and key."""
+    try:
+        if not isinstance(doc.data, dict):
+            raise CalendarError("a calendar file maps years (2027: ...) to their schedule", file=doc.file)
+        model = validate_doc(CalendarFile, doc, "calendar file")
+        for year in model.root:
+            if not 1900 <= year <= 2199:
+                raise CalendarError(f"year {year} is out of range (1900-2199)", path=str(year))
+        return schedule_years(model.root, origin)
+    except (CalendarError, PackError) as exc:
+        line = exc.line if exc.line is not None or exc.path is None else doc.line_of(parse_path(exc.path))
+        raise CalendarError(exc.detail, file=exc.file or doc.file, line=line, path=exc.path) from None
+
+
+def read_calendar_file(path: str | Path) -> dict[int, YearSchedule]:
+    try:
+        doc = load_yaml_file(path)
+    except PackError as exc:
+        raise CalendarError(exc.detail, file=exc.file or str(path), line=exc.line, path=exc.path) from None
+    return read_calendar(doc, f"file {path}")
+
+
+@dataclass(frozen=True)
+class CalendarPackage:
+    """One installed calendar package: its name, where it comes from, its years or its error."""
+
+    name: str
+    origin: str
+    years: Mapping[int, YearSchedule]
+    error: str | None
+
+
+def _load_entry(ep: EntryPoint, origin: str) -> dict[int, YearSchedule]:
+    obj: Any = ep.load()
+    if callable(obj):
+        obj = obj()
+    if isinstance(obj, str | Path):
+        years = read_calendar_file(obj)
+        return {y: _with_origin(s, f"{origin}, {s.origin}") for y, s in years.items()}
+    if isinstance(obj, Mapping):
+        return read_calendar(YamlDoc(dict(obj), {}, origin), origin)
+    raise CalendarError(f"entry point {ep.value} gave {type(obj).__name__}, not a calendar file "
+                        "path or a mapping of years")
+
+
+def _with_origin(s: YearSchedule, origin: str) -> YearSchedule:
+    return YearSchedule(s.year, s.holidays, s.workdays, s.source, origin)
+
+
+def _entry_points() -> list[EntryPoint]:
+    return sorted(entry_points(group=GROUP), key=lambda e: e.name)
+
+
+@lru_cache(maxsize=1)
+def installed_packages() -> tuple[CalendarPackage, ...]:
+    """Every installed calendar package, loaded once per process; a broken one is an entry
+    with its error, never an exception."""
+    out: list[CalendarPackage] = []
+    for ep in _entry_points():
+        origin = f"package {ep.dist.name} {ep.dist.version}" if ep.dist else f"entry point {ep.value}"
+        try:
+            out.append(CalendarPackage(ep.name, origin, _load_entry(ep, origin), None))
+        except Exception as exc:  # a broken plugin must not stop the run
+            out.append(CalendarPackage(ep.name, origin, {}, f"{type(exc).__name__}: {exc}"))
+    return tuple(out)
+
+
+def _merge(sources: Iterable[tuple[str, Mapping[int, YearSchedule]]], what: str) -> dict[int, YearSchedule]:
+    """Years of sources of one rank: a year given twice must be given alike."""
+    out: dict[int, YearSchedule] = {}
+    for _, years in sources:
+        for year, sched in years.items():
+            have = out.get(year)
+            if have is None:
+                out[year] = sched
+            elif (have.holidays, have.workdays) != (sched.holidays, sched.workdays):
+                raise CalendarError(f"{year} is given differently by {have.origin} and {sched.origin}; "
+                                    f"which {what} is right is not guessed: keep one")
+    return out
+
+
+def load_calendar(*files: str | Path, installed: bool = True) -> WorkCalendar:
+    """The run's calendar: ``files`` first, then installed calendar packages (unless
+    ``installed=False``), then ``chinesecalendar``. Pass it to ``evaluate(...,
+    calendar=)`` or ``load_pack(..., calendar=)``."""
+    given = _merge(((str(f), read_calendar_file(f)) for f in files), "file")
+    packages: dict[int, YearSchedule] = {}
+    if installed:
+        usable = [(p.name, {y: s for y, s in p.years.items() if y not in given})
+                  for p in installed_packages() if p.error is None]
+        packages = _merge(usable, "package")
+    return WorkCalendar(layered(given, packages, package_years()))
+
+
+def end_warning(calendar: WorkCalendar, day: dt.date, what: str) -> str | None:
+    """A warning when the schedule ends within WARN_DAYS of ``day`` (or before it)."""
+    end = calendar.last_known_day(day)
+    if end is None:
+        return (f"the working-day schedule does not know {day.year}, the year of {what} {day.isoformat()}: "
+                "working-day clocks reaching it are notices, not warnings; add the year's State Council "
+                "notice as a calendar file (see `lifecycle-rules calendar`)")
+    left = (end - day).days
+    if left > WARN_DAYS:
+        return None
+    return (f"the working-day schedule ends on {end.isoformat()}, {left} day(s) after {what} "
+            f"{day.isoformat()}; the {end.year + 1} schedule is not known: add it as a calendar file "
+            "the day the State Council publishes it (see `lifecycle-rules calendar`)")
+
+
+def describe(calendar: WorkCalendar) -> list[tuple[int, str, str]]:
+    """(year, where it comes from, the notice it copies) for each known year."""
+    return [(y, s.origin, s.source) for y, s in calendar.years.items()]
