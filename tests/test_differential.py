@@ -11,10 +11,11 @@ hit far more often than by chance.
 
 Examples per pack, by profile (environment variable ``LR_DIFFERENTIAL_PROFILE``):
 
-- ``ci`` (default): 2,000 per pack for the drawn histories, 500 for the boundaries;
-  derandomized, so a CI run is repeatable;
-- ``nightly``: 20,000 and 5,000, random (a new seed each night);
-- ``dev``: 200 and 50.
+- ``dev`` (default, the README's test command, between edits): 200 and 50;
+- ``ci`` (``.ci/run`` runs it as its own step): 2,000 per pack for the drawn histories,
+  500 for the boundaries; derandomized, so a CI run is repeatable;
+- ``nightly``: 20,000 and 5,000, random (a new seed each night):
+  ``LR_DIFFERENTIAL_PROFILE=nightly .venv/bin/python -m pytest tests/test_differential.py``.
 
 The same tests run, with half the examples, on ``KITCHEN``: a pack written for these
 tests only, with options of the pack format the built-in packs leave out or use little
@@ -54,7 +55,7 @@ PROFILES: dict[str, tuple[int, int, bool]] = {
     "nightly": (20000, 5000, False),
     "dev": (200, 50, True),
 }
-PROFILE = os.environ.get("LR_DIFFERENTIAL_PROFILE", "ci")
+PROFILE = os.environ.get("LR_DIFFERENTIAL_PROFILE", "dev")
 if PROFILE not in PROFILES:
     raise ValueError(f"LR_DIFFERENTIAL_PROFILE={PROFILE!r}; profiles: {', '.join(PROFILES)}")
 EXAMPLES, BOUNDARY_EXAMPLES, DERANDOMIZE = PROFILES[PROFILE]

@@ -254,10 +254,12 @@ def test_engine_registry() -> None:
         get_engine("drools")
 
 
-def test_as_of_errors_like_native() -> None:
+@pytest.mark.parametrize("as_of", ["2024-02-30", "2300-01-01", "1899-12-31", "2024/06/30", ""])
+def test_as_of_errors_like_native(as_of: str) -> None:
     pack = pack_at(ROOT / "rulepacks" / "jiande")
-    assert outcome(durable, pack, _history(1), "2024-02-30") == \
-        outcome(_native, pack, _history(1), "2024-02-30")
+    want = outcome(_native, pack, _history(1), as_of)
+    assert isinstance(want, tuple) and want[0] == "LifecycleRulesError", want
+    assert outcome(durable, pack, _history(1), as_of) == want
 
 
 def test_core_does_not_import_the_adapter() -> None:

@@ -1,11 +1,14 @@
-"""The bundled examples: every pack's run cleanly, and the wide-sheet twins (GBK CSV as
-Excel saves it, .xlsx with date cells, JSON Lines) give the same warnings."""
+"""The bundled examples: every pack's output is pinned byte for byte
+(examples/expected/, written by scripts/pin_examples.py only when a change of output is
+intended), and the wide-sheet twins (GBK CSV as Excel saves it, .xlsx with date cells,
+JSON Lines) give the same warnings."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,11 +24,33 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> list[dict[str, object
     return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
 
 
-@pytest.mark.parametrize("pack", ["jiande", "luohe", "tongjiang", "wushan", "jiangyin"])
-def test_every_pack_runs_its_examples(pack: str, capsys: pytest.CaptureFixture[str]) -> None:
-    rows = run(capsys, "--pack", pack, "--as-of", "2024-11-30", str(ROOT / f"examples/{pack}.jsonl"))
-    assert rows, f"the {pack} examples should show at least one warning on 2024-11-30"
+def _pinned() -> Any:
+    spec = importlib.util.spec_from_file_location("pin_examples", ROOT / "scripts/pin_examples.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+PIN = _pinned()
+
+
+@pytest.mark.parametrize(("name", "argv"), PIN.CASES, ids=[name for name, _ in PIN.CASES])
+def test_every_example_output_is_pinned(name: str, argv: list[str], capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    assert main(["evaluate", "--quiet", *argv]) == 0
+    got = capsys.readouterr().out.encode("utf-8")
+    assert got == (ROOT / f"examples/expected/{name}.jsonl").read_bytes(), \
+        f"{name}: output changed; if intended, run scripts/pin_examples.py and say why"
+    rows = [json.loads(line) for line in got.splitlines()]
+    pack = argv[argv.index("--pack") + 1]
     assert {r["rule"] for r in rows} <= {r.id for r in load_pack(pack).rules}
+
+
+def test_the_pinned_outputs_show_every_pack_warning() -> None:
+    for name, _ in PIN.CASES:
+        assert (ROOT / f"examples/expected/{name}.jsonl").read_bytes().count(b"\n") >= 3, name
 
 
 @pytest.mark.parametrize("as_of", ["2024-05-17", "2024-11-30", "2025-12-31"])

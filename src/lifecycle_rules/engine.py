@@ -18,14 +18,13 @@ from .gaps import Settled, settle, tier_notice
 from .kinds import Episode, registry
 from .kinds.deadline import MissingInvestment
 from .models import (
-    FIRST_DAY,
-    LAST_DAY,
     LEVEL_RANK,
     EventView,
     History,
     HistoryView,
     Result,
     Warning,
+    as_of_day,
     built,
     parse_history,
 )
@@ -34,16 +33,6 @@ from .signoff import Standing, standing
 from .structs import HistoryStruct, decode
 
 _KINDS = registry()
-
-
-def _as_date(value: dt.date | str) -> dt.date:
-    try:
-        day = parse_iso_date(value)
-    except ValueError as exc:
-        raise LifecycleRulesError(f"as_of: {exc}") from None
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise LifecycleRulesError(f"as_of: a date between {FIRST_DAY} and {LAST_DAY} is expected")
-    return day
 
 
 @dataclass
@@ -69,7 +58,7 @@ def evaluate(
     run's working-day calendar (``load_calendar``); by default the one the pack was
     loaded with. A working-day clock that reaches a year it does not know becomes a
     notice (``calendar: ...``), never a rejected history."""
-    day = _as_date(as_of)
+    day = as_of_day(as_of)
     if calendar is not None:
         pack = pack.with_calendar(calendar)
     hist = read_history(history)
@@ -295,7 +284,7 @@ def evaluate_many(
 ) -> Iterator[Result] | Iterator[Result | LifecycleRulesError]:
     """Stream one Result per history, in input order. With ``on_error="return"`` a bad
     history yields its HistoryError in its place, and the stream goes on."""
-    day = _as_date(as_of)
+    day = as_of_day(as_of)
     if calendar is not None:
         pack = pack.with_calendar(calendar)
 

@@ -19,8 +19,8 @@ from pydantic import (
     model_validator,
 )
 
-from .dates import iso_week_of, month_of
-from .errors import HistoryError
+from .dates import iso_week_of, month_of, parse_iso_date
+from .errors import HistoryError, LifecycleRulesError
 
 Sector = Literal[
     "industrial",
@@ -374,6 +374,17 @@ class Warning(BaseModel):
             "closed_on": self.closed_on.isoformat() if self.closed_on else None,
             "pushes": self.pushes,
         }
+
+
+def as_of_day(value: dt.date | str) -> dt.date:
+    """An evaluation day: an ISO date between FIRST_DAY and LAST_DAY, or LifecycleRulesError."""
+    try:
+        day = parse_iso_date(value)
+    except ValueError as exc:
+        raise LifecycleRulesError(f"as_of: {exc}") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise LifecycleRulesError(f"as_of: a date between {FIRST_DAY} and {LAST_DAY} is expected")
+    return day
 
 
 class Result(BaseModel):

@@ -125,7 +125,18 @@ from ..dates import UNITS, add_months, month_of, parse_iso_date, reached_on, wee
 from ..errors import LifecycleRulesError
 from ..facts import Facts
 from ..gaps import Settled, settle, tier_notice
-from ..models import LEVEL_RANK, EventView, History, Level, Project, Result, Status, Warning, parse_history
+from ..models import (
+    LEVEL_RANK,
+    EventView,
+    History,
+    Level,
+    Project,
+    Result,
+    Status,
+    Warning,
+    as_of_day,
+    parse_history,
+)
 from ..pack import Pack, Threshold
 from ..packspec import (
     Anchor,
@@ -1064,10 +1075,7 @@ def evaluate(
     """The warnings of one project standing on ``as_of``, decided by durable-rules.
 
     Equal to ``lifecycle_rules.evaluate(pack, history, as_of, include_closed=...)``."""
-    try:
-        day = parse_iso_date(as_of)
-    except ValueError as exc:
-        raise LifecycleRulesError(f"as_of: {exc}") from None
+    day = as_of_day(as_of)
     hist = parse_history(history)
     with _LOCK:
         plan = _compiled(pack)
