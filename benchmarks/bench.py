@@ -39,8 +39,8 @@ def _one(mode: str, path: str, pack: str, out: str) -> dict[str, Any]:
 
     start = time.perf_counter()
     if mode == "parse":
-        from lifecycle_rules.engine import read_history
-        from lifecycle_rules.readers import jsonl_blocks
+        from lifecycle_rules.core.engine import read_history
+        from lifecycle_rules.io.readers import jsonl_blocks
 
         n = 0
         for block in jsonl_blocks(path):  # the reading and the decoder evaluation uses
@@ -58,7 +58,7 @@ def _one(mode: str, path: str, pack: str, out: str) -> dict[str, Any]:
                 n += 1
     else:
         # Exactly what a user runs: the CLI, reading JSONL and writing JSONL.
-        from lifecycle_rules.cli import main
+        from lifecycle_rules.io.cli import main
 
         jobs = "1" if mode == "evaluate-1" else "0"
         code = main(["evaluate", "--pack", pack, "--as-of", AS_OF, path, "-o", out,

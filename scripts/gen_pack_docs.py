@@ -20,9 +20,9 @@ from fractions import Fraction
 from pathlib import Path
 
 from lifecycle_rules import PackEntry, discover_packs
-from lifecycle_rules.models import Level
-from lifecycle_rules.pack import Pack, Threshold, deadline_limits, deadline_thresholds
-from lifecycle_rules.packspec import (
+from lifecycle_rules.core.vocabulary import Level
+from lifecycle_rules.pack.compile import Pack, Threshold, deadline_limits, deadline_thresholds
+from lifecycle_rules.pack.spec import (
     Anchor,
     Assignment,
     CadenceRule,

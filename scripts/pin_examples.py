@@ -22,7 +22,7 @@ CASES = [
 
 def output(argv: list[str]) -> bytes:
     """What `lifecycle-rules evaluate --quiet ARGV` writes on stdout, run from the root."""
-    done = subprocess.run([sys.executable, "-m", "lifecycle_rules.cli", "evaluate", "--quiet", *argv],
+    done = subprocess.run([sys.executable, "-m", "lifecycle_rules.io.cli", "evaluate", "--quiet", *argv],
                           cwd=ROOT, capture_output=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"lifecycle-rules evaluate {' '.join(argv)}: exit {done.returncode}\n"

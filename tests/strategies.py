@@ -39,8 +39,8 @@ from typing import Any, TypeVar, get_args
 from hypothesis import strategies as st
 
 from lifecycle_rules import Pack, load_pack
-from lifecycle_rules.dates import UNITS
-from lifecycle_rules.models import Sector
+from lifecycle_rules.core.dates import UNITS
+from lifecycle_rules.core.vocabulary import Sector
 
 FIRST_DAY = dt.date(2022, 7, 1)
 LAST_DAY = dt.date(2026, 11, 30)  # latest event date and as_of: 2026 is the last known year

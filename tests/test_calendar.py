@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 from lifecycle_rules import CalendarError, Pack, Result, WorkCalendar, evaluate, load_calendar, load_pack
-from lifecycle_rules import calendars as cal_mod
-from lifecycle_rules.cli import main
-from lifecycle_rules.dates import layered, package_years
+from lifecycle_rules.core.dates import layered, package_years
+from lifecycle_rules.io import calendars as cal_mod
+from lifecycle_rules.io.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 INVENTED = ROOT / "tests/data/calendars/invented-2027.yaml"
@@ -328,7 +328,7 @@ def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     info = site / "lr_cal_2027-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: lr-cal-2027\nVersion: 1.0\n", encoding="utf-8")
-    (info / "entry_points.txt").write_text("[lifecycle_rules.calendars]\ncn-2027 = lr_cal_2027:path\n",
+    (info / "entry_points.txt").write_text("[lifecycle_rules.io.calendars]\ncn-2027 = lr_cal_2027:path\n",
                                            encoding="utf-8")
     monkeypatch.syspath_prepend(str(site))
     monkeypatch.delitem(sys.modules, "lr_cal_2027", raising=False)

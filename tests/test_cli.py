@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lifecycle_rules import evaluate, load_pack
-from lifecycle_rules.cli import main
+from lifecycle_rules.io.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -172,7 +172,7 @@ def test_durable_engine_gives_the_same_output(pack: str, capsys: pytest.CaptureF
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_many_blocks_keep_every_stream_in_input_order(jobs: str, capsys: pytest.CaptureFixture[str],
                                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from lifecycle_rules import readers
+    from lifecycle_rules.io import readers
 
     monkeypatch.setattr(readers, "BLOCK_BYTES", 2048)  # many blocks from a small file
     good = (ROOT / "examples/jiande.jsonl").read_text(encoding="utf-8").splitlines()

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lifecycle_rules import CalendarError, LifecycleRulesError
-from lifecycle_rules.dates import (
+from lifecycle_rules.core.dates import (
     Undated,
     WorkCalendar,
     YearSchedule,

@@ -45,7 +45,7 @@ from hypothesis import strategies as st
 from strategies import FIRST_DAY, LAST_DAY, cases, vocabulary
 
 from lifecycle_rules import Pack, Result, discover_packs, load_pack
-from lifecycle_rules.engine import evaluate as native
+from lifecycle_rules.core.engine import evaluate as native
 from lifecycle_rules.engines.durable import evaluate as durable
 from lifecycle_rules.errors import LifecycleRulesError
 

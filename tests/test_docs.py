@@ -15,8 +15,9 @@ from types import ModuleType
 import pytest
 from pydantic import BaseModel
 
-from lifecycle_rules import packspec, testing
-from lifecycle_rules.pack import Pack, compile_pack
+from lifecycle_rules import testing
+from lifecycle_rules.pack import spec as packspec
+from lifecycle_rules.pack.compile import Pack, compile_pack
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMAT_DOC = ROOT / "docs" / "pack-format.md"

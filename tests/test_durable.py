@@ -18,11 +18,11 @@ import pytest
 pytest.importorskip("durable")
 
 from lifecycle_rules import testing
-from lifecycle_rules.engine import evaluate as native
+from lifecycle_rules.core.engine import evaluate as native
 from lifecycle_rules.engines import ENGINES, get_engine
 from lifecycle_rules.engines import durable as adapter
 from lifecycle_rules.errors import HistoryError, LifecycleRulesError
-from lifecycle_rules.pack import Pack, load_pack_dir
+from lifecycle_rules.pack.compile import Pack, load_pack_dir
 from lifecycle_rules.testing import fixture_paths, load_fixture, run_fixture
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -263,8 +263,8 @@ def test_as_of_errors_like_native(as_of: str) -> None:
 
 
 def test_core_does_not_import_the_adapter() -> None:
-    code = ("import sys, lifecycle_rules, lifecycle_rules.engine, lifecycle_rules.batch, "
-            "lifecycle_rules.cli, lifecycle_rules.testing; "
+    code = ("import sys, lifecycle_rules, lifecycle_rules.core.engine, lifecycle_rules.io.batch, "
+            "lifecycle_rules.io.cli, lifecycle_rules.testing; "
             "bad = [m for m in sys.modules if m.startswith('lifecycle_rules.engines') or m == 'durable' "
             "or m.startswith('durable.')]; print(bad); sys.exit(1 if bad else 0)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

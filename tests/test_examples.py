@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from lifecycle_rules import load_pack
-from lifecycle_rules.cli import main
+from lifecycle_rules.io.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDE = ROOT / "examples/wide"

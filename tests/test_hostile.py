@@ -25,16 +25,9 @@ from typing import Any
 
 import pytest
 
-from lifecycle_rules import (
-    HistoryError,
-    LifecycleRulesError,
-    Pack,
-    PackError,
-    evaluate,
-    load_pack,
-)
-from lifecycle_rules.cli import main
-from lifecycle_rules.readers import read_histories
+from lifecycle_rules import HistoryError, LifecycleRulesError, Pack, PackError, evaluate, load_pack
+from lifecycle_rules.io.cli import main
+from lifecycle_rules.io.readers import read_histories
 from lifecycle_rules.testing import load_fixture
 
 HANG_GUARD = 10.0  # seconds: only to catch a hang, not a speed requirement
@@ -582,7 +575,7 @@ def test_yaml11_numbers_in_a_number_field(tmp_path: Path, written: str, expected
         assert line_of(text, "id: h.deadline") <= (err.line or 0) <= line_of(text, "limit: {days:")
         assert written in str(err) and "expected a number" in str(err)
     else:
-        from lifecycle_rules.pack import deadline_limits
+        from lifecycle_rules.pack.compile import deadline_limits
 
         try:
             p = load_pack(path)

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from lifecycle_rules import load_pack
-from lifecycle_rules.cli import main
-from lifecycle_rules.rates import portfolio_rates
+from lifecycle_rules.core.rates import portfolio_rates
+from lifecycle_rules.io.cli import main
 
 AS_OF = "2024-07-31"
 

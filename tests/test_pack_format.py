@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lifecycle_rules import PackError, load_pack
-from lifecycle_rules.cli import main
+from lifecycle_rules.io.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 JIANDE = (ROOT / "rulepacks/jiande/pack.yaml").read_text(encoding="utf-8")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lifecycle_rules import discover_packs, load_pack, plugins
+from lifecycle_rules import discover_packs, load_pack
+from lifecycle_rules.pack import plugins
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from strategies import LAST_DAY, cases, evaluation_dates, histories, later_events
 
 from lifecycle_rules import Pack, Result, evaluate, evaluate_many, load_pack, parse_history
-from lifecycle_rules.models import LEVEL_RANK
+from lifecycle_rules.core.vocabulary import LEVEL_RANK
 
 PACK_IDS = ("jiande", "luohe")
 EXAMPLES = int(os.environ.get("LR_PROPERTY_EXAMPLES", "200"))

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from lifecycle_rules import HistoryError, load_pack
-from lifecycle_rules.cli import main
-from lifecycle_rules.rates import portfolio_rates
+from lifecycle_rules.core.rates import portfolio_rates
+from lifecycle_rules.io.cli import main
 
 DEMO = Path(__file__).parent / "data/packs/demo"
 

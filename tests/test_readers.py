@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lifecycle_rules.readers import Record, Reject, detect_encoding, parse_date, read_histories
+from lifecycle_rules.io.readers import Record, Reject, detect_encoding, parse_date, read_histories
 
 DATA = Path(__file__).parent / "data" / "io"
 
@@ -690,7 +690,7 @@ def test_blocks_cut_a_file_into_the_lines_the_reader_reads(
         lines: list[str], crlf: bool, bom: bool, final_newline: bool, block: int) -> None:
     import tempfile
 
-    from lifecycle_rules.readers import jsonl_blocks
+    from lifecycle_rules.io.readers import jsonl_blocks
 
     text = ("\r\n" if crlf else "\n").join(lines) + ("\n" if final_newline and lines else "")
     with tempfile.TemporaryDirectory() as tmp:
@@ -704,7 +704,7 @@ def test_blocks_cut_a_file_into_the_lines_the_reader_reads(
 
 
 def test_a_block_holds_many_lines_and_names_each_by_its_number(tmp_path: Path) -> None:
-    from lifecycle_rules.readers import jsonl_blocks
+    from lifecycle_rules.io.readers import jsonl_blocks
 
     path = tmp_path / "h.jsonl"
     path.write_text("".join(f'{{"n": {i}}}\n' for i in range(1, 1001)), encoding="utf-8")

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from lifecycle_rules import PackError, evaluate, load_pack
-from lifecycle_rules.batch import Progress, count_lines
-from lifecycle_rules.cli import main
+from lifecycle_rules.io.batch import Progress, count_lines
+from lifecycle_rules.io.cli import main
 from lifecycle_rules.testing import load_fixture, run_fixture, test_pack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,7 +105,7 @@ class _Tty(io.StringIO):
 def test_progress_shows_rate_and_eta_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CI", raising=False)
     clock = itertools.chain([100.0, 101.0, 101.1, 103.0, 104.0, 108.0], itertools.repeat(200.0))
-    monkeypatch.setattr("lifecycle_rules.batch.time.monotonic", lambda: next(clock))
+    monkeypatch.setattr("lifecycle_rules.io.batch.time.monotonic", lambda: next(clock))
     tty = _Tty()
     p = Progress(1000, tty)
     p.update(100)   # t=101: 100/s, ETA 9s

@@ -22,8 +22,8 @@ from pydantic import StringConstraints, TypeAdapter, ValidationError
 from strategies import histories
 
 from lifecycle_rules import LifecycleRulesError, Pack, evaluate, load_pack
-from lifecycle_rules.models import History
-from lifecycle_rules.structs import _TRIMMED, HistoryStruct, decode
+from lifecycle_rules.core.history import History
+from lifecycle_rules.core.lean import _TRIMMED, HistoryStruct, decode
 
 # Kept as written by the lean decoder, compared stripped (see ``structs``).
 LOOSE_TEXT = ("note", "source", "step", "period")

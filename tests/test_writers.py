@@ -12,8 +12,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from lifecycle_rules.readers import Reject
-from lifecycle_rules.writers import open_writer, write_rejects
+from lifecycle_rules.io.readers import Reject
+from lifecycle_rules.io.writers import open_writer, write_rejects
 
 HEADERS = [
     "项目代码", "预警编号", "规则", "对象", "等级", "起始日期", "期限", "协调层级",

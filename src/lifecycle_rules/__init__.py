@@ -11,15 +11,16 @@ import datetime as _dt
 from collections.abc import Mapping as _Mapping
 from typing import Any as _Any
 
-from .calendars import load_calendar
-from .dates import WorkCalendar
-from .engine import evaluate as _evaluate_native
-from .engine import evaluate_many
-from .errors import CalendarError, HistoryError, LifecycleRulesError, PackError
-from .models import Event, History, Plan, Project, Result, Warning, parse_history
-from .pack import Pack
-from .plugins import PackEntry, discover
-from .plugins import load_pack as _load_pack
+from lifecycle_rules.core.dates import WorkCalendar
+from lifecycle_rules.core.engine import evaluate as _evaluate_native
+from lifecycle_rules.core.engine import evaluate_many
+from lifecycle_rules.core.history import Event, History, Plan, Project, parse_history
+from lifecycle_rules.core.results import Result, Warning
+from lifecycle_rules.errors import CalendarError, HistoryError, LifecycleRulesError, PackError
+from lifecycle_rules.io.calendars import load_calendar
+from lifecycle_rules.pack.compile import Pack
+from lifecycle_rules.pack.plugins import PackEntry, discover
+from lifecycle_rules.pack.plugins import load_pack as _load_pack
 
 __version__ = "0.1.0"
 
@@ -56,7 +57,7 @@ def evaluate(
     ``durable``), which gives equal results and serves to check the first."""
     if engine == "native":
         return _evaluate_native(pack, history, as_of, include_closed=include_closed, calendar=calendar)
-    from .engines import get_engine
+    from lifecycle_rules.engines import get_engine
 
     if calendar is not None:
         pack = pack.with_calendar(calendar)

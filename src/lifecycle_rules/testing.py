@@ -33,11 +33,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .engine import evaluate
-from .errors import LifecycleRulesError
-from .models import LEVEL_RANK, Level, Status, Warning
-from .pack import Pack, load_pack_dir, validate_doc
-from .yamlfile import load_yaml_file
+from lifecycle_rules.core.engine import evaluate
+from lifecycle_rules.core.results import Warning
+from lifecycle_rules.core.vocabulary import LEVEL_RANK, Level, Status
+from lifecycle_rules.errors import LifecycleRulesError
+from lifecycle_rules.pack.compile import Pack, load_pack_dir, validate_doc
+from lifecycle_rules.pack.yamlfile import load_yaml_file
 
 _STRICT = ConfigDict(frozen=True, extra="forbid")
 

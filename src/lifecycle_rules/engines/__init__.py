@@ -1,6 +1,6 @@
 """Engines that evaluate a history against a pack: ``get_engine(name)``.
 
-``native`` is the library's own engine (``lifecycle_rules.engine.evaluate``);
+``native`` is the library's own engine (``lifecycle_rules.core.engine.evaluate``);
 ``durable`` is the second, independent engine on durable-rules
 (``lifecycle_rules.engines.durable``), used to check the first (differential tests).
 Both take ``(pack, history, as_of, include_closed=False)`` and return a ``Result``;
@@ -15,9 +15,10 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..errors import LifecycleRulesError
-from ..models import History, Result
-from ..pack import Pack
+from lifecycle_rules.core.history import History
+from lifecycle_rules.core.results import Result
+from lifecycle_rules.errors import LifecycleRulesError
+from lifecycle_rules.pack.compile import Pack
 
 EngineFn = Callable[[Pack, History | Mapping[str, Any] | str | bytes, dt.date | str, bool], Result]
 ENGINES: tuple[str, ...] = ("native", "durable")
@@ -25,7 +26,7 @@ ENGINES: tuple[str, ...] = ("native", "durable")
 
 def _native(pack: Pack, history: History | Mapping[str, Any] | str | bytes,
             as_of: dt.date | str, include_closed: bool = False) -> Result:
-    from ..engine import evaluate
+    from lifecycle_rules.core.engine import evaluate
 
     return evaluate(pack, history, as_of, include_closed=include_closed)
 
@@ -36,7 +37,7 @@ def get_engine(name: str) -> EngineFn:
         return _native
     if name == "durable":
         try:
-            from .durable import evaluate as durable_evaluate
+            from lifecycle_rules.engines.durable import evaluate as durable_evaluate
         except ImportError as exc:
             raise LifecycleRulesError(
                 f"the durable engine needs durable-rules ({exc}); install it with "

@@ -1,7 +1,7 @@
 """A second, independent engine on durable-rules, for differential testing.
 
 ``evaluate(pack, history, as_of, include_closed=False)`` returns a ``Result`` equal to
-the native engine's (``lifecycle_rules.engine.evaluate``) for the same inputs: the same
+the native engine's (``lifecycle_rules.core.engine.evaluate``) for the same inputs: the same
 warnings in the same order with the same fields, and the same notices. Its value is
 that it decides by other means: each pack is compiled into a durable-rules ruleset, a
 project's history becomes facts asserted into a session, and the ruleset's rules make
@@ -121,24 +121,15 @@ from typing import Any
 
 from durable import engine as _durable_engine
 
-from ..dates import UNITS, add_months, month_of, parse_iso_date, reached_on, week_label
-from ..errors import LifecycleRulesError
-from ..facts import Facts
-from ..gaps import Settled, settle, tier_notice
-from ..models import (
-    LEVEL_RANK,
-    EventView,
-    History,
-    Level,
-    Project,
-    Result,
-    Status,
-    Warning,
-    as_of_day,
-    parse_history,
-)
-from ..pack import Pack, Threshold
-from ..packspec import (
+from lifecycle_rules.core.dates import UNITS, add_months, month_of, reached_on, week_label
+from lifecycle_rules.core.facts import Facts
+from lifecycle_rules.core.gaps import Settled, settle, tier_notice
+from lifecycle_rules.core.history import EventView, History, Project, parse_history
+from lifecycle_rules.core.results import Result, Warning, as_of_day
+from lifecycle_rules.core.vocabulary import LEVEL_RANK, Level, Status
+from lifecycle_rules.errors import LifecycleRulesError
+from lifecycle_rules.pack.compile import Pack, Threshold
+from lifecycle_rules.pack.spec import (
     Anchor,
     Assignment,
     CadenceRule,
@@ -1291,7 +1282,7 @@ def _evaluate(plan: _Plan, run: _Run, hist: History, day: dt.date, include_close
         run.key_of[ep.w] = ep.key
         run.place[ep.w] = (ep.index, order)
     # Days in a year whose working-day schedule is not known: what they still decide
-    # (shared plumbing, lifecycle_rules.gaps). An undecided episode keeps its answers and
+    # (shared plumbing, lifecycle_rules.core.gaps). An undecided episode keeps its answers and
     # gets no standing.
     unknown_years: set[int] = set()
     undecided: dict[str, Settled] = {}

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..models import Level
+from lifecycle_rules.core.vocabulary import Level
 
 if TYPE_CHECKING:
-    from ..facts import Facts
-    from ..packspec import Rule
+    from lifecycle_rules.core.facts import Facts
+    from lifecycle_rules.pack.spec import Rule
 
 
 @dataclass(slots=True)
@@ -37,7 +37,7 @@ KindFn = Callable[["Rule", "Facts"], list[Episode]]
 
 
 def registry() -> dict[str, KindFn]:
-    from . import cadence, deadline, shortfall, stagnation
+    from lifecycle_rules.kinds import cadence, deadline, shortfall, stagnation
 
     return {
         "deadline": deadline.episodes,

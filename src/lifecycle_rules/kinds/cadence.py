@@ -16,15 +16,15 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ..dates import add_months, week_label
-from ..models import LEVEL_RANK
-from ..pack import level_crossings
-from ..packspec import CadenceRule
-from . import Episode
+from lifecycle_rules.core.dates import add_months, week_label
+from lifecycle_rules.core.vocabulary import LEVEL_RANK
+from lifecycle_rules.kinds import Episode
+from lifecycle_rules.pack.compile import level_crossings
+from lifecycle_rules.pack.spec import CadenceRule
 
 if TYPE_CHECKING:
-    from ..facts import Facts
-    from ..packspec import Rule
+    from lifecycle_rules.core.facts import Facts
+    from lifecycle_rules.pack.spec import Rule
 
 
 def _clamped(year: int, month: int, day: int) -> dt.date:

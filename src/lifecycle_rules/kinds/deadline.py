@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from ..models import LEVEL_RANK
-from ..pack import Band, Pack, deadline_plan
-from ..packspec import Anchor, DeadlineRule, Target
-from . import Episode
+from lifecycle_rules.core.vocabulary import LEVEL_RANK
+from lifecycle_rules.kinds import Episode
+from lifecycle_rules.pack.compile import Band, Pack, deadline_plan
+from lifecycle_rules.pack.spec import Anchor, DeadlineRule, Target
 
 if TYPE_CHECKING:
-    from ..facts import Facts
-    from ..packspec import Rule
+    from lifecycle_rules.core.facts import Facts
+    from lifecycle_rules.pack.spec import Rule
 
 
 _Ref = TypeVar("_Ref", Anchor, Target)

@@ -13,14 +13,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from ..dates import add_months, month_of
-from ..models import LEVEL_RANK, EventView, Level
-from ..packspec import ShortfallRule
-from . import Episode
+from lifecycle_rules.core.dates import add_months, month_of
+from lifecycle_rules.core.history import EventView
+from lifecycle_rules.core.vocabulary import LEVEL_RANK, Level
+from lifecycle_rules.kinds import Episode
+from lifecycle_rules.pack.spec import ShortfallRule
 
 if TYPE_CHECKING:
-    from ..facts import Facts
-    from ..packspec import Rule
+    from lifecycle_rules.core.facts import Facts
+    from lifecycle_rules.pack.spec import Rule
 
 
 def _qualifies(rule: ShortfallRule, e: EventView) -> bool:

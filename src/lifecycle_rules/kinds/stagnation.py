@@ -10,14 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from ..models import LEVEL_RANK
-from ..pack import level_crossings
-from ..packspec import StagnationRule
-from . import Episode
+from lifecycle_rules.core.vocabulary import LEVEL_RANK
+from lifecycle_rules.kinds import Episode
+from lifecycle_rules.pack.compile import level_crossings
+from lifecycle_rules.pack.spec import StagnationRule
 
 if TYPE_CHECKING:
-    from ..facts import Facts
-    from ..packspec import Rule
+    from lifecycle_rules.core.facts import Facts
+    from lifecycle_rules.pack.spec import Rule
 
 
 def episodes(rule: Rule, facts: Facts) -> list[Episode]:

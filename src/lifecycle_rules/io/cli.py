@@ -15,9 +15,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .dates import parse_iso_date
-from .errors import LifecycleRulesError
+from lifecycle_rules import __version__
+from lifecycle_rules.core.dates import parse_iso_date
+from lifecycle_rules.errors import LifecycleRulesError
 
 
 def _param(text: str) -> tuple[str, Any]:
@@ -107,7 +107,7 @@ def _calendar_option(p: argparse.ArgumentParser) -> None:
 
 def _run_calendar(files: list[Path]) -> Any:
     """The run's calendar; calendar packages that failed to load are said on stderr."""
-    from .calendars import installed_packages, load_calendar
+    from lifecycle_rules.io.calendars import installed_packages, load_calendar
 
     for p in installed_packages():
         if p.error is not None:
@@ -148,7 +148,7 @@ def _records(args: argparse.Namespace, *, raw_json: bool) -> Iterator[Any]:
     """Every record of the input files in order; a file that cannot be read at all (no
     such header, a broken mapping) is an error naming it. With ``raw_json``, UTF-8 JSON
     Lines come as blocks of lines, parsed in the workers."""
-    from .readers import is_jsonl, jsonl_blocks, read_histories
+    from lifecycle_rules.io.readers import is_jsonl, jsonl_blocks, read_histories
 
     for path in args.inputs:
         try:
@@ -164,17 +164,17 @@ def _records(args: argparse.Namespace, *, raw_json: bool) -> Iterator[Any]:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from .batch import Progress, count_lines, run
-    from .calendars import end_warning
-    from .plugins import load_pack
-    from .readers import Reject
-    from .writers import open_writer, write_rejects
+    from lifecycle_rules.io.batch import Progress, count_lines, run
+    from lifecycle_rules.io.calendars import end_warning
+    from lifecycle_rules.io.readers import Reject
+    from lifecycle_rules.io.writers import open_writer, write_rejects
+    from lifecycle_rules.pack.plugins import load_pack
 
     params = dict(args.param)
     calendar = _run_calendar(args.calendar)
     load_pack(args.pack, params, calendar)  # fail fast, before reading anything
     if args.engine != "native":
-        from .engines import get_engine
+        from lifecycle_rules.engines import get_engine
 
         get_engine(args.engine)  # fail fast if its dependency is missing
     for path in args.inputs:
@@ -227,11 +227,11 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _rates(args: argparse.Namespace) -> int:
-    from .batch import history_reject
-    from .plugins import load_pack
-    from .rates import portfolio_rates
-    from .readers import Reject
-    from .writers import open_writer
+    from lifecycle_rules.core.rates import portfolio_rates
+    from lifecycle_rules.io.batch import history_reject
+    from lifecycle_rules.io.readers import Reject
+    from lifecycle_rules.io.writers import open_writer
+    from lifecycle_rules.pack.plugins import load_pack
 
     pack = load_pack(args.pack, dict(args.param))
     if not pack.spec.rates:
@@ -272,7 +272,7 @@ def _rates(args: argparse.Namespace) -> int:
 
 
 def _packs() -> int:
-    from .plugins import discover
+    from lifecycle_rules.pack.plugins import discover
 
     bad = 0
     for entry in discover():
@@ -289,9 +289,9 @@ def _packs() -> int:
 def _calendar(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from .calendars import end_warning, installed_packages
-    from .pack import pack_years
-    from .plugins import load_pack
+    from lifecycle_rules.io.calendars import end_warning, installed_packages
+    from lifecycle_rules.pack.compile import pack_years
+    from lifecycle_rules.pack.plugins import load_pack
 
     calendar = _run_calendar(args.calendar)
     if args.pack:
@@ -321,7 +321,7 @@ def _calendar(args: argparse.Namespace) -> int:
 
 
 def _test(pack_dirs: list[Path]) -> int:
-    from .testing import format_report, test_pack
+    from lifecycle_rules.testing import format_report, test_pack
 
     ok = True
     for d in pack_dirs:
@@ -333,7 +333,7 @@ def _test(pack_dirs: list[Path]) -> int:
 
 
 def _schema(output: Path | None) -> int:
-    from .packspec import PackSpec
+    from lifecycle_rules.pack.spec import PackSpec
 
     text = json.dumps(PackSpec.model_json_schema(), ensure_ascii=False, indent=2) + "\n"
     if output is None:

@@ -17,10 +17,19 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .dates import UNITS, Unit, WorkCalendar, YearSchedule, crossing, last_day_within, parse_fraction
-from .errors import PackError
-from .models import CORE_EVENT_TYPES, LEVEL_RANK, Level, ProjectView
-from .packspec import (
+from lifecycle_rules.core.dates import (
+    UNITS,
+    Unit,
+    WorkCalendar,
+    YearSchedule,
+    crossing,
+    last_day_within,
+    parse_fraction,
+)
+from lifecycle_rules.core.history import ProjectView
+from lifecycle_rules.core.vocabulary import CORE_EVENT_TYPES, LEVEL_RANK, Level
+from lifecycle_rules.errors import PackError
+from lifecycle_rules.pack.spec import (
     MILESTONES,
     Anchor,
     Assignment,
@@ -37,7 +46,7 @@ from .packspec import (
     StagnationRule,
     StepDef,
 )
-from .yamlfile import KeyPath, YamlDoc, format_path, load_yaml_file, parse_path
+from lifecycle_rules.pack.yamlfile import KeyPath, YamlDoc, format_path, load_yaml_file, parse_path
 
 PACK_FILE = "pack.yaml"
 

@@ -12,10 +12,10 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
-from .calendars import load_calendar
-from .dates import WorkCalendar
-from .errors import PackError
-from .pack import Pack, load_pack_dir
+from lifecycle_rules.core.dates import WorkCalendar
+from lifecycle_rules.errors import PackError
+from lifecycle_rules.io.calendars import load_calendar
+from lifecycle_rules.pack.compile import Pack, load_pack_dir
 
 GROUP = "lifecycle_rules.packs"
 

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from .dates import month_of, parse_iso_date
-from .errors import HistoryError
-from .facts import Facts
-from .models import History, parse_history
-from .pack import Pack
-from .packspec import ProjectSet, RateDef, ReportSum
+from lifecycle_rules.core.dates import month_of, parse_iso_date
+from lifecycle_rules.core.facts import Facts
+from lifecycle_rules.core.history import History, parse_history
+from lifecycle_rules.errors import HistoryError
+from lifecycle_rules.pack.compile import Pack
+from lifecycle_rules.pack.spec import ProjectSet, RateDef, ReportSum
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def portfolio_rates(
     Projects outside the pack's scope are not counted. An invalid history raises its
     HistoryError, or, with ``on_error``, is reported (with its 0-based position) and left
     out of every rate."""
-    from .pack import matches
+    from lifecycle_rules.pack.compile import matches
 
     day = parse_iso_date(as_of)
     rates = pack.spec.rates

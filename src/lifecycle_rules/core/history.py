@@ -1,5 +1,6 @@
-"""Frozen value objects: a project's history (input, SPEC §3) and the warnings that
-stand on a day (output, SPEC §4)."""
+"""A project's history (SPEC §3) as frozen pydantic models, the contract: validation,
+errors that name the project, event and field, and the ``*View`` protocols through
+which the core reads a history (these models, or the lean structs of ``lean``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import datetime as dt
 import json
 import reprlib
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Literal, Protocol, TypeVar
+from typing import Annotated, Any, Protocol
 
 from pydantic import (
     AfterValidator,
@@ -19,37 +20,9 @@ from pydantic import (
     model_validator,
 )
 
-from .dates import iso_week_of, month_of, parse_iso_date
-from .errors import HistoryError, LifecycleRulesError
-
-Sector = Literal[
-    "industrial",
-    "commercial_residential",
-    "government",
-    "energy",
-    "infrastructure",
-    "livelihood",
-    "other",
-]
-Level = Literal["yellow", "orange", "red"]
-LEVELS: tuple[Level, ...] = ("yellow", "orange", "red")
-LEVEL_RANK: dict[str, int] = {"yellow": 1, "orange": 2, "red": 3}
-Status = Literal["open", "in_progress", "closed", "closure_overdue"]
-Action = Literal["no_action_needed", "in_progress", "completed", "project_exited"]
-
-# Event types every pack understands; packs may declare more.
-CORE_EVENT_TYPES: frozenset[str] = frozenset(
-    {
-        "step_started",
-        "step_completed",
-        "progress",
-        "monthly_report",
-        "weekly_report",
-        "disposition",
-        "extension",
-        "project_exited",
-    }
-)
+from lifecycle_rules.core.dates import iso_week_of, month_of
+from lifecycle_rules.core.vocabulary import FIRST_DAY, LAST_DAY, Action, Limits, Sector
+from lifecycle_rules.errors import HistoryError
 
 # Unknown fields are kept aside and reported as notices by evaluate(), not fatal: an
 # export may carry columns of its own. Known fields are validated strictly.
@@ -61,17 +34,13 @@ class Project(BaseModel):
 
     model_config = _FROZEN
 
-    id: str = Field(min_length=1, max_length=200)
-    name: str = Field(default="", max_length=1000)
+    id: str = Field(min_length=1, max_length=Limits.ID)
+    name: str = Field(default="", max_length=Limits.NAME)
     sector: Sector = "other"
     in_development_zone: bool = False
     investment_wan: float | None = Field(default=None, ge=0, allow_inf_nan=False, strict=True)
-    region: str = Field(default="", max_length=200)
+    region: str = Field(default="", max_length=Limits.REGION)
     attributes: dict[str, str | int | float | bool] = Field(default_factory=dict)
-
-
-FIRST_DAY = dt.date(1900, 1, 1)
-LAST_DAY = dt.date(2199, 12, 31)
 
 
 def _date_only(value: Any) -> Any:
@@ -112,17 +81,17 @@ class Event(BaseModel):
     model_config = _FROZEN
 
     date: Day
-    type: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
-    step: str | None = Field(default=None, min_length=1, max_length=100)
-    period: str | None = Field(default=None, max_length=16)
+    type: str = Field(min_length=1, max_length=Limits.TYPE, pattern=Limits.TYPE_PATTERN)
+    step: str | None = Field(default=None, min_length=1, max_length=Limits.STEP)
+    period: str | None = Field(default=None, max_length=Limits.PERIOD)
     planned_wan: float | None = Field(default=None, ge=0, allow_inf_nan=False, strict=True)
     actual_wan: float | None = Field(default=None, ge=0, allow_inf_nan=False, strict=True)
     compliant: bool | None = None
-    warning: str | None = Field(default=None, min_length=1, max_length=500)
+    warning: str | None = Field(default=None, min_length=1, max_length=Limits.WARNING_KEY)
     action: Action | None = None
     until: Day | None = None
-    note: str | None = Field(default=None, max_length=2000)
-    source: str | None = Field(default=None, max_length=500)
+    note: str | None = Field(default=None, max_length=Limits.NOTE)
+    source: str | None = Field(default=None, max_length=Limits.SOURCE)
 
 
 
@@ -330,104 +299,3 @@ def _history_error(data: object, exc: ValidationError) -> HistoryError:
     return HistoryError(message, project_id=pid, event_index=event_index, field=field)
 
 
-class Warning(BaseModel):
-    """预警: one rule firing on one subject of one project, as it stands on ``as_of``."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    project_id: str
-    key: str
-    rule: str
-    subject: str
-    level: Level
-    since: dt.date
-    due: dt.date | None
-    tier: int | None
-    status: Status
-    responsible: tuple[str, ...]
-    clause: str
-    message: str
-    level_name: str = ""
-    action: str = ""
-    stage: str | None = None
-    closed_on: dt.date | None = None
-    pushes: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready, keys in SPEC §4 order."""
-        return {
-            "project_id": self.project_id,
-            "key": self.key,
-            "rule": self.rule,
-            "subject": self.subject,
-            "level": self.level,
-            "since": self.since.isoformat(),
-            "due": self.due.isoformat() if self.due else None,
-            "tier": self.tier,
-            "status": self.status,
-            "responsible": list(self.responsible),
-            "clause": self.clause,
-            "message": self.message,
-            "level_name": self.level_name,
-            "action": self.action,
-            "stage": self.stage,
-            "closed_on": self.closed_on.isoformat() if self.closed_on else None,
-            "pushes": self.pushes,
-        }
-
-
-def as_of_day(value: dt.date | str) -> dt.date:
-    """An evaluation day: an ISO date between FIRST_DAY and LAST_DAY, or LifecycleRulesError."""
-    try:
-        day = parse_iso_date(value)
-    except ValueError as exc:
-        raise LifecycleRulesError(f"as_of: {exc}") from None
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise LifecycleRulesError(f"as_of: a date between {FIRST_DAY} and {LAST_DAY} is expected")
-    return day
-
-
-class Result(BaseModel):
-    """What ``evaluate`` returns for one project on one day."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    project_id: str
-    as_of: dt.date
-    pack: str
-    warnings: tuple[Warning, ...] = ()
-    notices: tuple[str, ...] = ()
-    # Years of the working-day schedule this result needed and did not have (SPEC §5):
-    # what they left open is in the notices that begin with ``calendar:``.
-    unknown_years: tuple[int, ...] = ()
-
-    @property
-    def open_warnings(self) -> tuple[Warning, ...]:
-        return tuple(w for w in self.warnings if w.status != "closed")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "project_id": self.project_id,
-            "as_of": self.as_of.isoformat(),
-            "pack": self.pack,
-            "warnings": [w.to_dict() for w in self.warnings],
-            "notices": list(self.notices),
-            "unknown_years": list(self.unknown_years),
-        }
-
-
-_M = TypeVar("_M", bound=BaseModel)
-_set = object.__setattr__
-
-
-def built(cls: type[_M], values: dict[str, Any]) -> _M:
-    """An instance of a frozen, extra-forbidding model from values already valid and
-    complete (every field given): what ``model_construct`` does, without its per-field
-    Python loop (the batch hot path builds one Result per project). ``tests/test_engine``
-    holds it equal to validating the same values."""
-    obj = cls.__new__(cls)
-    _set(obj, "__dict__", values)
-    _set(obj, "__pydantic_fields_set__", set(values))
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
-    return obj

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .errors import PackError
+from lifecycle_rules.errors import PackError
 
 MAX_NODES = 200_000
 MAX_BYTES = 5_000_000

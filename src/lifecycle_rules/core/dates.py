@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import chinese_calendar
 
-from .errors import CalendarError
+from lifecycle_rules.errors import CalendarError
 
 Unit = Literal["days", "working_days", "months"]
 UNITS: tuple[Unit, ...] = ("days", "working_days", "months")
@@ -134,7 +134,7 @@ class Undated(dt.date):
     """A day the working-day schedule cannot give yet: it falls in a year whose schedule
     is not known. Its value as a date is the **earliest** day it can be (a lower bound),
     so a comparison that says it comes after a known day is decided; anything else about
-    it is not (``lifecycle_rules.gaps`` settles what a clock with one still decides).
+    it is not (``lifecycle_rules.core.gaps`` settles what a clock with one still decides).
     It refuses to be written as a date: an undated day never reaches an output."""
 
     __slots__ = ("after", "gap_year", "nth")

@@ -11,26 +11,18 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, overload
 
-from .dates import WorkCalendar, parse_iso_date
-from .errors import HistoryError, LifecycleRulesError
-from .facts import Facts
-from .gaps import Settled, settle, tier_notice
-from .kinds import Episode, registry
-from .kinds.deadline import MissingInvestment
-from .models import (
-    LEVEL_RANK,
-    EventView,
-    History,
-    HistoryView,
-    Result,
-    Warning,
-    as_of_day,
-    built,
-    parse_history,
-)
-from .pack import Pack, assigned, matches
-from .signoff import Standing, standing
-from .structs import HistoryStruct, decode
+from lifecycle_rules.core.dates import WorkCalendar
+from lifecycle_rules.core.facts import Facts
+from lifecycle_rules.core.gaps import Settled, settle, tier_notice
+from lifecycle_rules.core.history import EventView, History, HistoryView, parse_history
+from lifecycle_rules.core.lean import HistoryStruct, decode
+from lifecycle_rules.core.results import Result, Warning, as_of_day, built
+from lifecycle_rules.core.signoff import Standing, standing
+from lifecycle_rules.core.vocabulary import LEVEL_RANK
+from lifecycle_rules.errors import HistoryError, LifecycleRulesError
+from lifecycle_rules.kinds import Episode, registry
+from lifecycle_rules.kinds.deadline import MissingInvestment
+from lifecycle_rules.pack.compile import Pack, assigned, matches
 
 _KINDS = registry()
 

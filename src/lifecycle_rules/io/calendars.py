@@ -5,7 +5,7 @@ the core takes the ``WorkCalendar`` it builds.
 Each source gives whole years. For a year, the first source that gives it wins:
 
 1. calendar files named by the run (``--calendar FILE``, ``load_calendar(FILE)``);
-2. installed calendar packages (entry-point group ``lifecycle_rules.calendars``);
+2. installed calendar packages (entry-point group ``lifecycle_rules.io.calendars``);
 3. ``chinesecalendar``;
 4. a pack's own ``calendar:`` years (``Pack.with_calendar`` puts them last).
 
@@ -29,13 +29,13 @@ from typing import Any
 
 from pydantic import RootModel
 
-from .dates import WorkCalendar, YearSchedule, layered, package_years
-from .errors import CalendarError, PackError
-from .pack import schedule_years, validate_doc
-from .packspec import CalendarYear
-from .yamlfile import YamlDoc, load_yaml_file, parse_path
+from lifecycle_rules.core.dates import WorkCalendar, YearSchedule, layered, package_years
+from lifecycle_rules.errors import CalendarError, PackError
+from lifecycle_rules.pack.compile import schedule_years, validate_doc
+from lifecycle_rules.pack.spec import CalendarYear
+from lifecycle_rules.pack.yamlfile import YamlDoc, load_yaml_file, parse_path
 
-GROUP = "lifecycle_rules.calendars"
+GROUP = "lifecycle_rules.io.calendars"
 WARN_DAYS = 60  # warn when the schedule ends this close to a run's day
 
 

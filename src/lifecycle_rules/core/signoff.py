@@ -15,8 +15,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from .models import LEVEL_RANK, EventView, Level, Status
-from .packspec import Signoff
+from lifecycle_rules.core.history import EventView
+from lifecycle_rules.core.vocabulary import LEVEL_RANK, Level, Status
+from lifecycle_rules.pack.spec import Signoff
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
-from .errors import HistoryError
-from .models import EventView, HistoryView
+from lifecycle_rules.core.history import EventView, HistoryView
+from lifecycle_rules.errors import HistoryError
 
 if TYPE_CHECKING:
-    from .pack import Pack
-    from .packspec import Anchor, Target
+    from lifecycle_rules.pack.compile import Pack
+    from lifecycle_rules.pack.spec import Anchor, Target
 
 
 class Span(NamedTuple):

@@ -23,7 +23,8 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta, Struct
 
-from .models import FIRST_DAY, LAST_DAY, TYPED_EVENTS, Action, FieldProblem, Sector, check_event
+from lifecycle_rules.core.history import TYPED_EVENTS, FieldProblem, check_event
+from lifecycle_rules.core.vocabulary import FIRST_DAY, LAST_DAY, Action, Limits, Sector
 
 # No leading or trailing whitespace (Python's, a superset of the Unicode White_Space that
 # pydantic strips): such a string falls back to pydantic, which strips it.
@@ -31,22 +32,22 @@ _TRIMMED = r"(?s)^(?:\S(?:.*\S)?)?\Z"
 _Amount = Annotated[float, Meta(ge=0, le=sys.float_info.max)]  # finite, not negative
 
 
-_Id = Annotated[str, Meta(min_length=1, max_length=200, pattern=_TRIMMED)]
-_Name = Annotated[str, Meta(max_length=1000, pattern=_TRIMMED)]
-_Region = Annotated[str, Meta(max_length=200, pattern=_TRIMMED)]
+_Id = Annotated[str, Meta(min_length=1, max_length=Limits.ID, pattern=_TRIMMED)]
+_Name = Annotated[str, Meta(max_length=Limits.NAME, pattern=_TRIMMED)]
+_Region = Annotated[str, Meta(max_length=Limits.REGION, pattern=_TRIMMED)]
 # A step or period with whitespace at an edge cannot succeed here: pack step names have
 # none (compile_pack), so such a step is unknown, an error, and ``engine.evaluate`` redoes
 # any error through pydantic; a report's period is checked by ``check_event``. Elsewhere
 # they are read stripped (``facts._event_key``). A regex per event saved.
-_Step = Annotated[str, Meta(min_length=1, max_length=100)]
-_Period = Annotated[str, Meta(max_length=16)]
-_Warning = Annotated[str, Meta(min_length=1, max_length=500, pattern=_TRIMMED)]
+_Step = Annotated[str, Meta(min_length=1, max_length=Limits.STEP)]
+_Period = Annotated[str, Meta(max_length=Limits.PERIOD)]
+_Warning = Annotated[str, Meta(min_length=1, max_length=Limits.WARNING_KEY, pattern=_TRIMMED)]
 # Free text the rules never read (only the tie-break of ``facts._event_key``, which
 # strips it): not held to _TRIMMED, which would cost a regex search per event.
-_Note = Annotated[str, Meta(max_length=2000)]
-_Source = Annotated[str, Meta(max_length=500)]
+_Note = Annotated[str, Meta(max_length=Limits.NOTE)]
+_Source = Annotated[str, Meta(max_length=Limits.SOURCE)]
 _Key = Annotated[str, Meta(pattern=_TRIMMED)]
-_Type = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*\Z")]
+_Type = Annotated[str, Meta(min_length=1, max_length=Limits.TYPE, pattern=Limits.TYPE_PATTERN.replace("$", "\\Z"))]
 
 
 class ProjectStruct(Struct, frozen=True, forbid_unknown_fields=True, gc=False):

@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from .models import Action, Level, Sector
+from lifecycle_rules.core.vocabulary import Action, Level, Sector
 
 # strict: a pack author gets what they wrote or an error: true is not 1, "3" is not 3.
 _STRICT = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)

@@ -18,15 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from .dates import WorkCalendar
-from .engine import evaluate
-from .errors import HistoryError
-from .gaps import CALENDAR_NOTICE
-from .models import Result
-from .pack import Pack
-from .plugins import load_pack
-from .readers import LineBlock, Record, Reject, undecodable
-from .writers import result_json
+from lifecycle_rules.core.dates import WorkCalendar
+from lifecycle_rules.core.engine import evaluate
+from lifecycle_rules.core.gaps import CALENDAR_NOTICE
+from lifecycle_rules.core.results import Result
+from lifecycle_rules.errors import HistoryError
+from lifecycle_rules.io.readers import LineBlock, Record, Reject, undecodable
+from lifecycle_rules.io.writers import result_json
+from lifecycle_rules.pack.compile import Pack
+from lifecycle_rules.pack.plugins import load_pack
 
 CHUNK = 256
 
@@ -98,7 +98,7 @@ def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool, as_lines: 
     if engine == "native":
         run_one = lambda p, h, day, closed: evaluate(p, h, day, include_closed=closed)  # noqa: E731
     else:
-        from .engines import get_engine  # only when another engine is named
+        from lifecycle_rules.engines import get_engine  # only when another engine is named
 
         run_one = get_engine(engine)
     for file, locator, history, rejected in _items(chunk):

@@ -23,7 +23,7 @@ from typing import IO, Any, Literal, Protocol, Self
 
 import msgspec
 
-from .readers import Reject
+from lifecycle_rules.io.readers import Reject
 
 __all__ = ["RESULT_HEADERS", "RESULT_KEYS", "ResultWriter", "open_writer", "result_json", "write_rejects"]
 

@@ -25,8 +25,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .dates import Undated
-from .models import LEVEL_RANK, Level
+from lifecycle_rules.core.dates import Undated
+from lifecycle_rules.core.vocabulary import LEVEL_RANK, Level
 
 CALENDAR_NOTICE = "calendar: "  # every notice about a missing year begins with this
 
