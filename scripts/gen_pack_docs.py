@@ -16,26 +16,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable, Sequence
-from fractions import Fraction
 from pathlib import Path
 
 from lifecycle_rules import PackEntry, discover_packs
-from lifecycle_rules.core.vocabulary import Level
-from lifecycle_rules.pack.compile import Pack, Threshold, deadline_limits, deadline_thresholds
-from lifecycle_rules.pack.spec import (
-    Anchor,
-    Assignment,
-    CadenceRule,
-    Condition,
-    DeadlineRule,
-    Duration,
-    EarlyLevel,
-    ProjectSet,
-    ReportSum,
-    Rule,
-    ShortfallRule,
-    StagnationRule,
-)
+from lifecycle_rules.kinds import REGISTRY
+from lifecycle_rules.pack.compile import Pack
+from lifecycle_rules.pack.spec import Assignment, ProjectSet, ReportSum, Rule
+from lifecycle_rules.pack.words import code, condition, levels_sorted
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "packs.md"
@@ -47,8 +34,6 @@ ACTION_WORDS = {
     "completed": "已完成办理 (completed)",
     "project_exited": "项目退出 (project_exited)",
 }
-UNIT_WORDS = {"days": "days", "working_days": "working days", "months": "months"}
-LEVEL_ORDER = {"yellow": 0, "orange": 1, "red": 2}
 
 
 # -- small formatters ----------------------------------------------------------------------
@@ -65,98 +50,7 @@ def table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
     return out
 
 
-def num(value: Fraction | float | int) -> str:
-    """75 -> '75'; 250/3 -> '83 1/3'; 0.5 -> '1/2' (exact, as the engine computes)."""
-    f = value if isinstance(value, Fraction) else Fraction(str(value))
-    if f.denominator == 1:
-        return str(f.numerator)
-    whole, rest = divmod(f.numerator, f.denominator)
-    frac = f"{rest}/{f.denominator}"
-    return f"{whole} {frac}" if whole else frac
-
-
-def ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def wan(amount: float) -> str:
-    """An amount in 万元, with 亿 when it is a round number of them."""
-    a = Fraction(str(amount))
-    text = f"{num(a)}万"
-    if a and a % 10000 == 0:
-        text += f" ({num(a / 10000)}亿)"
-    return text
-
-
-def code(text: str) -> str:
-    return f"`{text}`"
-
-
-def amount(pack: Pack, raw: int | float | str, unit: str | None = None) -> str:
-    """A value as written, in words: ``180 days (`$sign_to_land_days`)`` for a parameter
-    (its default value), ``90 days`` or ``1/6`` otherwise."""
-    text = num(pack.number(raw)) + (f" {UNIT_WORDS[unit]}" if unit else "")
-    if isinstance(raw, str) and raw.startswith("$"):
-        text += f" ({code(raw)})"
-    return text
-
-
-def reached(th: Threshold, after: str = "") -> str:
-    """When a threshold is reached (SPEC §5: the first day elapsed time exceeds it);
-    ``after`` names the anchor when it is not the rule's obvious one."""
-    whole = th.value.numerator // th.value.denominator
-    if th.unit == "days":
-        return f"day {whole + 1}" + (f" after {after}" if after else "")
-    if th.unit == "working_days":
-        return f"the {ordinal(whole + 1)} working day"
-    if th.value.denominator == 1:
-        return f"the day after {whole} months"
-    return f"past {num(th.value)} months, pro rata within the month"
-
-
-def span(th: Threshold) -> str:
-    return f"{num(th.value)} {UNIT_WORDS[th.unit]}"
-
-
-def duration_raw(spec: Duration | EarlyLevel) -> tuple[str, int | float | str]:
-    for unit in ("days", "working_days", "months"):
-        value = getattr(spec, unit)
-        if value is not None:
-            return unit, value
-    raise ValueError("no duration")  # the schema requires one
-
-
-def levels_sorted(levels: Iterable[Level]) -> list[Level]:
-    return sorted(levels, key=lambda lv: LEVEL_ORDER[lv])
-
-
 # -- conditions and assignments --------------------------------------------------------------
-
-def condition(cond: Condition | None) -> str:
-    if cond is None:
-        return "every project"
-    parts: list[str] = []
-    if cond.sectors is not None:
-        parts.append("sector " + " or ".join(cond.sectors))
-    if cond.exclude_sectors is not None:
-        parts.append("sector not " + " or ".join(cond.exclude_sectors))
-    if cond.in_development_zone is not None:
-        parts.append("in the development zone" if cond.in_development_zone
-                     else "outside the development zone")
-    if cond.investment_wan is not None:
-        rng = cond.investment_wan
-        if rng.min is not None:
-            parts.append(f"investment ≥ {wan(rng.min)}")
-        if rng.below is not None:
-            parts.append(f"investment < {wan(rng.below)}")
-    if cond.stages is not None:
-        parts.append("stage " + " or ".join(cond.stages))
-    for name, want in (cond.attributes or {}).items():
-        shown = str(want).lower() if isinstance(want, bool) else str(want)
-        parts.append(f"{name} = {shown}")
-    return "; ".join(parts) if parts else "every project"
-
 
 def assignments(items: Sequence[Assignment]) -> str:
     if not items:
@@ -173,46 +67,8 @@ def assignments(items: Sequence[Assignment]) -> str:
 
 # -- rules in words --------------------------------------------------------------------------
 
-def anchor_words(anchor: Anchor) -> str:
-    if anchor.step_completed is not None:
-        return f"{anchor.step_completed} completed"
-    if anchor.step_started is not None:
-        return f"{anchor.step_started} started"
-    if anchor.stage_entered is not None:
-        return f"stage {anchor.stage_entered} entered"
-    return f"the planned {anchor.plan} date (plan.{anchor.plan})"
-
-
 def measures(rule: Rule) -> str:
-    if isinstance(rule, DeadlineRule):
-        target = (f"{rule.target.step_completed} completed" if rule.target.step_completed
-                  else f"{rule.target.step_started} started")
-        text = f"from {anchor_words(rule.anchor)} until {target}"
-        if rule.for_each_step is not None:
-            text = (f"for each of {', '.join(rule.for_each_step)} (* below): " + text)
-    elif isinstance(rule, StagnationRule):
-        text = (f"no {', '.join(rule.progress)} event while in stage "
-                f"{' or '.join(rule.stages)}")
-    elif isinstance(rule, ShortfallRule):
-        what = ("months whose report has actual_wan < planned_wan" if rule.counts == "shortfall"
-                else "months whose report is compliant: false")
-        text = f"{rule.counting} count of {what} ({rule.report})"
-        if rule.stages is not None:
-            text += f", in stage {' or '.join(rule.stages)}"
-    else:
-        assert isinstance(rule, CadenceRule)
-        if rule.every == "month":
-            due = f"due on day {rule.due_day} of the following month"
-        elif rule.every == "week":
-            due = f"due on ISO weekday {rule.due_day} of its week"
-        elif rule.every == "quarter":
-            due = f"due on day {rule.due_day} of the quarter's first month"
-        else:
-            about = " (about the next year)" if rule.year_offset else ""
-            due = f"due on {rule.due_month}/{rule.due_day} each year{about}"
-        text = f"{rule.report} every {rule.every}, {due}"
-        if rule.stages is not None:
-            text += f", while in stage {' or '.join(rule.stages)}"
+    text: str = REGISTRY[rule.kind].measures(rule)
     if rule.when is not None:
         text += f"; only for: {condition(rule.when)}"
     if rule.subject is not None:
@@ -231,91 +87,8 @@ def rate_side(part: ProjectSet | ReportSum) -> str:
     return f"projects with {what} " + ("in the window" if part.within == "window" else "by as_of")
 
 
-def deadline_levels(pack: Pack, rule: DeadlineRule) -> str:
-    limits = deadline_limits(pack, rule)
-    banded = rule.limit.by_investment is not None
-    per_band = [deadline_thresholds(pack, rule, th) for _, th in limits]
-    parts: list[str] = []
-    for level in levels_sorted(rule.levels):
-        spec = rule.levels[level]
-        if spec == "limit":
-            if banded:
-                assert rule.limit.by_investment is not None
-                bands: list[str] = []
-                lower: float | None = None
-                for band, (below, _) in zip(rule.limit.by_investment, limits, strict=True):
-                    unit, raw = duration_raw(band)
-                    if below is None:
-                        rng = f"≥ {wan(lower)}" if lower is not None else "any investment"
-                    elif lower is None:
-                        rng = f"< {wan(below)}"
-                    else:
-                        rng = f"{wan(lower)} to < {wan(below)}"
-                    bands.append(f"{rng}: {amount(pack, raw, unit)}")
-                    lower = below
-                parts.append(f"{level} at the limit, by investment: " + "; ".join(bands)
-                             + " — from the day after the band's limit")
-            else:
-                unit, raw = _limit_raw(rule)
-                th = limits[0][1]
-                parts.append(f"{level} at the limit, {amount(pack, raw, unit)} "
-                             f"— from {reached(th)}")
-        elif spec.before_limit is not None:
-            frac = amount(pack, spec.before_limit)
-            ths = [t[level] for t in per_band]
-            if banded:
-                where = " / ".join(span(t) for t in ths) + " by band"
-                parts.append(f"{level} {frac} before the limit ({where})")
-            else:
-                parts.append(f"{level} {frac} before the limit ({span(ths[0])}: from "
-                             f"{reached(ths[0])})")
-        else:
-            unit, raw = duration_raw(spec)
-            th = per_band[0][level]
-            parts.append(f"{level} at {amount(pack, raw, unit)} from the anchor "
-                         f"— from {reached(th)}")
-    return "; ".join(parts)
-
-
-def _limit_raw(rule: DeadlineRule) -> tuple[str, int | float | str]:
-    lim = rule.limit
-    for unit in ("days", "working_days", "months"):
-        value = getattr(lim, unit)
-        if value is not None:
-            return unit, value
-    raise ValueError("no limit")  # the schema requires one
-
-
-def duration_levels(pack: Pack, levels: dict[Level, Duration], after: str,
-                    anchor: str = "") -> str:
-    parts: list[str] = []
-    for level in levels_sorted(levels):
-        spec = levels[level]
-        unit, raw = duration_raw(spec)
-        th = pack.duration(spec)
-        parts.append(f"{level} after {amount(pack, raw, unit)} {after} — from {reached(th, anchor)}")
-    return "; ".join(parts)
-
-
-def shortfall_levels(rule: ShortfallRule) -> str:
-    what = "month short of the 序时 target" if rule.counts == "shortfall" \
-        else "non-compliant report"
-    how = "months in a row" if rule.counting == "consecutive" else "counted in all"
-    parts = [f"{level} at the {ordinal(rule.levels[level])} {what}"
-             for level in levels_sorted(rule.levels)]
-    return "; ".join(parts) + f" ({how}; reached on the filing date of the report that " \
-        "makes the count)"
-
-
 def level_words(pack: Pack, rule: Rule) -> str:
-    if isinstance(rule, DeadlineRule):
-        return deadline_levels(pack, rule)
-    if isinstance(rule, StagnationRule):
-        return duration_levels(pack, dict(rule.levels), "without progress")
-    if isinstance(rule, ShortfallRule):
-        return shortfall_levels(rule)
-    assert isinstance(rule, CadenceRule)
-    return duration_levels(pack, dict(rule.levels), "past the due day unfiled", "the due day")
+    return str(REGISTRY[rule.kind].levels_in_words(pack, rule))
 
 
 # -- one pack --------------------------------------------------------------------------------

@@ -42,6 +42,9 @@ from lifecycle_rules import Pack, load_pack
 from lifecycle_rules.core.dates import UNITS
 from lifecycle_rules.core.vocabulary import Sector
 
+# The rule kinds these strategies draw histories for (tests/test_kinds.py: every kind).
+KINDS_DRAWN = ("deadline", "stagnation", "shortfall", "cadence")
+
 FIRST_DAY = dt.date(2022, 7, 1)
 LAST_DAY = dt.date(2026, 11, 30)  # latest event date and as_of: 2026 is the last known year
 SECTORS: tuple[str, ...] = get_args(Sector)
@@ -165,10 +168,12 @@ def _rule_info(pack: Pack, rule: Any) -> RuleInfo:
             found.update(days(u, v) for u, v in durations(level))
     elif rule.kind == "shortfall":
         subjects = [rule.subject or "月度投资"]
-    else:  # cadence: one warning per period unless the rule names a subject
+    elif rule.kind == "cadence":  # one warning per period unless the rule names a subject
         subjects = [rule.subject or "2024-03"]
         for level in levels.values():
             found.update(days(u, v) for u, v in durations(level))
+    else:
+        raise NotImplementedError(f"no strategy draws histories for rule kind {rule.kind!r} yet")
     return RuleInfo(rule.id, rule.kind, tuple(subjects), keyed, step, started, plan,
                     tuple(sorted(found)))
 

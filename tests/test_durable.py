@@ -22,7 +22,8 @@ from lifecycle_rules.core.engine import evaluate as native
 from lifecycle_rules.engines import ENGINES, get_engine
 from lifecycle_rules.engines import durable as adapter
 from lifecycle_rules.errors import HistoryError, LifecycleRulesError
-from lifecycle_rules.pack.compile import Pack, load_pack_dir
+from lifecycle_rules.pack.compile import Pack
+from lifecycle_rules.pack.load import load_pack_dir
 from lifecycle_rules.testing import fixture_paths, load_fixture, run_fixture
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -288,7 +289,7 @@ def test_slow_action_fails_instead_of_losing_results(monkeypatch: pytest.MonkeyP
     # durable-rules drops an action chain's results when an action ends 10 s after it
     # began (wall clock); the adapter fails loudly first. Here every action is "slow".
     pack = pack_at(ROOT / "rulepacks" / "jiande")
-    monkeypatch.setattr(adapter, "_ACTION_SECONDS", -1)
+    monkeypatch.setattr(adapter.host, "_ACTION_SECONDS", -1)  # read by the action wrapper, in host
     with pytest.raises(adapter.DurableEngineError, match="took over"):
         durable(pack, _history(1), "2024-06-30")
     monkeypatch.undo()

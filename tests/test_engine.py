@@ -17,6 +17,7 @@ from lifecycle_rules import (
     load_pack,
     parse_history,
 )
+from lifecycle_rules.core.vocabulary import ROW_KEYS
 
 JIANDE = load_pack("jiande")
 
@@ -42,6 +43,7 @@ def test_result_shape_is_spec_section_4() -> None:
     w = evaluate(JIANDE, landed(), "2024-06-01").warnings[0].to_dict()
     assert list(w)[:12] == ["project_id", "key", "rule", "subject", "level", "since", "due",
                             "tier", "status", "responsible", "clause", "message"]
+    assert tuple(w) == ROW_KEYS  # the one statement of the row's keys
     assert w["message"] == ("P-1（P-1）于2024-03-02落地，须在90天内开工（期限2024-05-31），现红灯预警（2024-06-01起），"
                             "请预警处置，按三级协调机制协调。")
 
@@ -164,7 +166,7 @@ def test_keys_are_stable_across_dates() -> None:
 def test_built_results_equal_validated_ones() -> None:
     from pathlib import Path
 
-    from lifecycle_rules import Result, Warning
+    from lifecycle_rules import ProjectWarning, Result
 
     text = (Path(__file__).parent.parent / "examples/jiande.jsonl").read_text(encoding="utf-8")
     examples = [json.loads(x) for x in text.splitlines()]
@@ -175,7 +177,7 @@ def test_built_results_equal_validated_ones() -> None:
         assert again == r and r.model_dump() == again.model_dump()
         assert r.model_fields_set == again.model_fields_set
         for w in r.warnings:
-            assert Warning.model_validate(w.model_dump()) == w
+            assert ProjectWarning.model_validate(w.model_dump()) == w
             assert w.model_copy(update={"tier": 9}).tier == 9 and w.model_extra is None
         with pytest.raises(ValueError):
             r.project_id = "changed"  # type: ignore[misc]  # frozen, as validated ones are

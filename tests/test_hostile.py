@@ -575,7 +575,7 @@ def test_yaml11_numbers_in_a_number_field(tmp_path: Path, written: str, expected
         assert line_of(text, "id: h.deadline") <= (err.line or 0) <= line_of(text, "limit: {days:")
         assert written in str(err) and "expected a number" in str(err)
     else:
-        from lifecycle_rules.pack.compile import deadline_limits
+        from lifecycle_rules.kinds.deadline import limits as deadline_limits
 
         try:
             p = load_pack(path)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -124,6 +125,26 @@ def test_progress_shows_rate_and_eta_on_a_terminal_only(monkeypatch: pytest.Monk
     assert piped.getvalue() == ""
     monkeypatch.setenv("CI", "true")
     assert not Progress(10, _Tty()).enabled
+
+
+def test_evaluate_loads_the_pack_once_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lifecycle_rules.io import batch
+    from lifecycle_rules.pack import plugins
+
+    loads: list[str] = []
+    real = plugins.load_pack
+
+    def counted(ref: str, *args: Any) -> Any:
+        loads.append(ref)
+        return real(ref, *args)
+
+    monkeypatch.setattr(plugins, "load_pack", counted)  # the CLI's (imported when it runs)
+    monkeypatch.setattr(batch, "load_pack", counted)    # the batch runner's
+    out = tmp_path / "out.jsonl"
+    assert main(["evaluate", "--pack", "jiande", "--as-of", "2024-11-30", "--quiet", "-o", str(out),
+                 str(ROOT / "examples/jiande.jsonl")]) == 0
+    assert loads == ["jiande"]
+    assert out.read_bytes() == (ROOT / "examples/expected/jiande-2024-11-30.jsonl").read_bytes()
 
 
 def test_count_lines(tmp_path: Path) -> None:

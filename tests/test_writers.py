@@ -12,8 +12,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from lifecycle_rules.io.readers import Reject
-from lifecycle_rules.io.writers import open_writer, write_rejects
+from lifecycle_rules.core.vocabulary import ROW_KEYS
+from lifecycle_rules.io.records import Reject
+from lifecycle_rules.io.writers import RESULT_HEADERS, RESULT_KEYS, open_writer, result_json, write_rejects
 
 HEADERS = [
     "项目代码", "预警编号", "规则", "对象", "等级", "起始日期", "期限", "协调层级",
@@ -82,6 +83,20 @@ def test_jsonl_keeps_spec_order_and_chinese(tmp_path: Path) -> None:
     assert json.loads(lines[1])["due"] is None
     assert len(lines) == 2
     assert _leftovers(tmp_path) == ["out.jsonl"]
+
+
+def test_a_full_warning_row_comes_out_in_row_keys_order(tmp_path: Path) -> None:
+    # Every result file has SPEC §4's columns through message; ProjectWarning.to_dict gives the rest in
+    # ROW_KEYS order, and they follow in it.
+    assert ROW_KEYS[: len(RESULT_KEYS)] == RESULT_KEYS and RESULT_KEYS[-1] == "message"
+    assert list(RESULT_HEADERS) == list(RESULT_KEYS)
+    row = {key: ROW_1.get(key, f"<{key}>") for key in ROW_KEYS}
+    _write(tmp_path / "out.jsonl", row)
+    _write(tmp_path / "out.csv", row)
+    line = (tmp_path / "out.jsonl").read_bytes()
+    assert list(json.loads(line)) == list(ROW_KEYS) and line == result_json(row) + b"\n"
+    header = (tmp_path / "out.csv").read_bytes().decode("utf-8-sig").splitlines()[0]
+    assert header.split(",") == [*HEADERS, *ROW_KEYS[len(RESULT_KEYS):]]
 
 
 def test_stdout_is_jsonl(capsys: pytest.CaptureFixture[str]) -> None:

@@ -15,7 +15,7 @@ from lifecycle_rules.core.dates import WorkCalendar
 from lifecycle_rules.core.engine import evaluate as _evaluate_native
 from lifecycle_rules.core.engine import evaluate_many
 from lifecycle_rules.core.history import Event, History, Plan, Project, parse_history
-from lifecycle_rules.core.results import Result, Warning
+from lifecycle_rules.core.results import ProjectWarning, Result
 from lifecycle_rules.errors import CalendarError, HistoryError, LifecycleRulesError, PackError
 from lifecycle_rules.io.calendars import load_calendar
 from lifecycle_rules.pack.compile import Pack
@@ -23,6 +23,10 @@ from lifecycle_rules.pack.plugins import PackEntry, discover
 from lifecycle_rules.pack.plugins import load_pack as _load_pack
 
 __version__ = "0.1.0"
+
+# The warning class's name before 0.2: it shadows the builtin ``Warning``, so it is not
+# in ``__all__``; it stays importable for code written against 0.1.
+Warning = ProjectWarning
 
 
 def load_pack(ref: str | object, parameters: dict[str, object] | None = None,
@@ -35,7 +39,7 @@ def load_pack(ref: str | object, parameters: dict[str, object] | None = None,
 
     if not isinstance(ref, str | Path):
         raise TypeError("load_pack takes a pack id or a directory path")
-    return _load_pack(ref, parameters, calendar)
+    return _load_pack(ref, parameters, calendar if calendar is not None else load_calendar())
 
 
 def evaluate(
@@ -66,7 +70,7 @@ def evaluate(
 
 def discover_packs() -> list[PackEntry]:
     """Every installed pack (entry-point group ``lifecycle_rules.packs``), with load errors."""
-    return discover()
+    return discover(load_calendar())
 
 
 __all__ = [
@@ -80,8 +84,8 @@ __all__ = [
     "PackError",
     "Plan",
     "Project",
+    "ProjectWarning",
     "Result",
-    "Warning",
     "WorkCalendar",
     "__version__",
     "discover_packs",

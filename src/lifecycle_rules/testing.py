@@ -34,10 +34,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from lifecycle_rules.core.engine import evaluate
-from lifecycle_rules.core.results import Warning
+from lifecycle_rules.core.results import ProjectWarning
 from lifecycle_rules.core.vocabulary import LEVEL_RANK, Level, Status
 from lifecycle_rules.errors import LifecycleRulesError
-from lifecycle_rules.pack.compile import Pack, load_pack_dir, validate_doc
+from lifecycle_rules.pack.compile import Pack
+from lifecycle_rules.pack.load import load_pack_dir
+from lifecycle_rules.pack.validate import validate_doc
 from lifecycle_rules.pack.yamlfile import load_yaml_file
 
 _STRICT = ConfigDict(frozen=True, extra="forbid")
@@ -88,12 +90,11 @@ def fixture_paths(pack_dir: str | Path) -> list[Path]:
     return sorted((Path(pack_dir) / "fixtures").glob("*.yaml"))
 
 
-def _fields(w: Warning) -> dict[str, Any]:
-    return {
-        "rule": w.rule, "level": w.level, "subject": w.subject, "since": w.since,
-        "due": w.due, "tier": w.tier, "status": w.status, "responsible": list(w.responsible),
-        "closed_on": w.closed_on, "pushes": w.pushes, "key": w.key,
-    }
+def _fields(w: ProjectWarning) -> dict[str, Any]:
+    """What a fixture can expect of a warning: the fields of ``ExpectedWarning``."""
+    out = {name: getattr(w, name) for name in ExpectedWarning.model_fields}
+    out["responsible"] = list(w.responsible)
+    return out
 
 
 def _show(d: dict[str, Any]) -> str:
@@ -105,7 +106,7 @@ class CheckOutcome:
     fixture: str
     as_of: dt.date
     problems: list[str]
-    seen: list[Warning]
+    seen: list[ProjectWarning]
 
 
 def run_fixture(pack: Pack, fixture: Fixture) -> list[CheckOutcome]:

@@ -24,6 +24,14 @@ from lifecycle_rules.errors import CalendarError
 Unit = Literal["days", "working_days", "months"]
 UNITS: tuple[Unit, ...] = ("days", "working_days", "months")
 
+
+@dataclass(frozen=True)
+class Threshold:
+    """An elapsed time in one unit, exact: a level is reached once it is exceeded."""
+
+    unit: Unit
+    value: Fraction
+
 ONE_DAY = dt.timedelta(days=1)
 
 _ISO = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")

@@ -16,19 +16,19 @@ from lifecycle_rules.core.facts import Facts
 from lifecycle_rules.core.gaps import Settled, settle, tier_notice
 from lifecycle_rules.core.history import EventView, History, HistoryView, parse_history
 from lifecycle_rules.core.lean import HistoryStruct, decode
-from lifecycle_rules.core.results import Result, Warning, as_of_day, built
+from lifecycle_rules.core.results import ProjectWarning, Result, as_of_day, trusted
 from lifecycle_rules.core.signoff import Standing, standing
 from lifecycle_rules.core.vocabulary import LEVEL_RANK
 from lifecycle_rules.errors import HistoryError, LifecycleRulesError
-from lifecycle_rules.kinds import Episode, registry
-from lifecycle_rules.kinds.deadline import MissingInvestment
-from lifecycle_rules.pack.compile import Pack, assigned, matches
-
-_KINDS = registry()
+from lifecycle_rules.kinds import Episode
+from lifecycle_rules.pack.compile import Pack
+from lifecycle_rules.pack.conditions import assigned, matches
 
 
 @dataclass
-class _Found:
+class _Raised:
+    """A warning a rule raised on this project: its episode and where it stands."""
+
     rule_index: int
     key: str
     episode: Episode
@@ -53,15 +53,9 @@ def evaluate(
     day = as_of_day(as_of)
     if calendar is not None:
         pack = pack.with_calendar(calendar)
-    hist = read_history(history)
-    if isinstance(hist, HistoryStruct) and isinstance(history, str | bytes):
-        try:
-            return _evaluate(pack, hist, day, include_closed)
-        except HistoryError:
-            # Errors are the contract's to word: redo through pydantic, which may also
-            # strip what the lean decoder kept (a step " 拿地" is unknown there, not here).
-            hist = parse_history(history)
-    return _evaluate(pack, hist, day, include_closed)
+    # One decode per history: what the lean decoder takes, it takes with the values
+    # the models would give (``core/lean.py``), so its errors are theirs.
+    return _evaluate(pack, read_history(history), day, include_closed)
 
 
 def _evaluate(pack: Pack, hist: HistoryView, day: dt.date, include_closed: bool) -> Result:
@@ -74,15 +68,15 @@ def _evaluate(pack: Pack, hist: HistoryView, day: dt.date, include_closed: bool)
                       notices=(f"project is outside the pack's scope{clause}; no rule applies",))
     facts = Facts.build(pack, hist, day)
     _extra_fields(hist, notices)
-    answers: dict[str, list[EventView]] = {}
+    handling: dict[str, list[EventView]] = {}
     project_wide: list[EventView] = []
     for _, e in facts.events if facts.has_answers else ():
         if e.type == "extension" and e.warning is None:
             project_wide.append(e)
         elif e.type in ("disposition", "extension"):
             assert e.warning is not None
-            answers.setdefault(e.warning, []).append(e)
-    found: list[_Found] = []
+            handling.setdefault(e.warning, []).append(e)
+    found: list[_Raised] = []
     has_answers = facts.has_answers
     gapped = pack.counts_working_days
     unknown_years: set[int] = set()
@@ -90,13 +84,7 @@ def _evaluate(pack: Pack, hist: HistoryView, day: dt.date, include_closed: bool)
     for index, rule in enumerate(pack.rules):
         if rule.when is not None and not matches(rule.when, project):
             continue
-        try:
-            episodes = _KINDS[rule.kind](rule, facts)
-        except MissingInvestment:
-            notices.append(f"rule {rule.id}: the limit depends on investment_wan, which the "
-                           "project does not give; rule not evaluated")
-            continue
-        for ep in episodes:
+        for ep in pack.clocks[index](facts, notices):
             if rule.when is not None and rule.when.stages is not None and \
                     ep.stage not in rule.when.stages:
                 continue
@@ -113,20 +101,20 @@ def _evaluate(pack: Pack, hist: HistoryView, day: dt.date, include_closed: bool)
                         notices.append(gap.notice)
                     if gap.undecided:
                         undecided.append((rule.id, gap))
-                        answers.pop(key, None)  # held for the warning once it can be decided
+                        handling.pop(key, None)  # held for the warning once it can be decided
                         continue
                     ep.levels, ep.due = gap.levels, gap.due
                     if gap.due_text:
                         ep.info["due_text"] = gap.due_text
             st = standing(
                 ep.levels, cleared=ep.cleared, exit_date=facts.exit_date,
-                answers=answers.pop(key, []) + project_wide if has_answers else [],
+                handling=handling.pop(key, []) + project_wide if has_answers else [],
                 signoff=pack.spec.signoff, as_of=day,
                 notices=notices, key=key,
             )
             if st is not None:
-                found.append(_Found(index, key, ep, st))
-    for key, evs in sorted(answers.items()):
+                found.append(_Raised(index, key, ep, st))
+    for key, evs in sorted(handling.items()):
         for e in evs:
             notices.append(f"{e.type} of {e.date.isoformat()} refers to warning {key!r}, which "
                            "this project does not have; ignored")
@@ -138,7 +126,7 @@ def _evaluate(pack: Pack, hist: HistoryView, day: dt.date, include_closed: bool)
     warnings = [_warning(pack, hist, f, tiers.get(f.key)) for f in found
                 if include_closed or f.standing.status != "closed"]
     warnings.sort(key=lambda w: (pack.rule_order[w.rule], w.subject, w.key))
-    return built(Result, {"project_id": pid, "as_of": day, "pack": pack.label,
+    return trusted(Result, {"project_id": pid, "as_of": day, "pack": pack.label,
                           "warnings": tuple(warnings), "notices": tuple(notices),
                           "unknown_years": tuple(sorted(unknown_years))})
 
@@ -173,7 +161,7 @@ def _extra_fields(hist: HistoryView, notices: list[str]) -> None:
                            "the history format; ignored")
 
 
-def _tiers(pack: Pack, found: list[_Found]) -> dict[str, int]:
+def _tiers(pack: Pack, found: list[_Raised]) -> dict[str, int]:
     """Tier from the count of the project's warnings that reached the ladder's level
     (建德 三(五): 1st red -> tier 1, 2nd -> tier 2, 3rd -> tier 3), counted in the order
     they reached it, closed ones included. A warning below that level takes the tier the
@@ -184,7 +172,7 @@ def _tiers(pack: Pack, found: list[_Found]) -> dict[str, int]:
     counted = ladder.counts
     floor = LEVEL_RANK[counted]
 
-    def reached_at(f: _Found) -> dt.date | None:
+    def reached_at(f: _Raised) -> dt.date | None:
         days = [d for lv, d in f.standing.first_reached.items() if LEVEL_RANK[lv] >= floor]
         return min(days) if days else None
 
@@ -200,7 +188,7 @@ def _tiers(pack: Pack, found: list[_Found]) -> dict[str, int]:
     return out
 
 
-def _warning(pack: Pack, hist: HistoryView, f: _Found, tier: int | None) -> Warning:
+def _warning(pack: Pack, hist: HistoryView, f: _Raised, tier: int | None) -> ProjectWarning:
     rule = pack.rules[f.rule_index]
     project = hist.project
     ep, st = f.episode, f.standing
@@ -217,7 +205,7 @@ def _warning(pack: Pack, hist: HistoryView, f: _Found, tier: int | None) -> Warn
         stage_spec = pack.spec.stages[pack.stage_order[ep.stage]]
         units += assigned(stage_spec.responsible, project, ep.stage)
     if ep.step is not None:
-        step_spec = pack.step_def(ep.step)
+        step_spec = pack.steps[ep.step]
         units += assigned(step_spec.responsible, project, ep.stage)
     fields = {
         "project_id": project.id,
@@ -235,7 +223,7 @@ def _warning(pack: Pack, hist: HistoryView, f: _Found, tier: int | None) -> Warn
         "title": rule.title,
     }
     # Built from validated values: no need to validate again (the batch hot path).
-    return built(Warning, {
+    return trusted(ProjectWarning, {
         "project_id": project.id,
         "key": f.key,
         "rule": rule.id,

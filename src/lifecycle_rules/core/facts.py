@@ -108,7 +108,7 @@ class Facts:
         if first is not _NEVER:
             f.first_date = first
         entries = f.entries
-        for stage, by_completed, by_started in pack.stage_entry_steps():
+        for stage, by_completed, by_started in pack.entries:
             best: dt.date | None = None
             for step in by_completed:
                 entered = completed.get(step)
@@ -182,7 +182,7 @@ class Facts:
         enters an earlier stage is behind the project."""
         step = self.pack.step_of[step_name]
         best = self.completed.get(step)
-        for later in self.pack.stages_after(step):
+        for later in self.pack.after.get(step, ()):
             d = self.entries.get(later)
             if d is not None and (best is None or d < best):
                 best = d

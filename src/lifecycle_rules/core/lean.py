@@ -35,10 +35,9 @@ _Amount = Annotated[float, Meta(ge=0, le=sys.float_info.max)]  # finite, not neg
 _Id = Annotated[str, Meta(min_length=1, max_length=Limits.ID, pattern=_TRIMMED)]
 _Name = Annotated[str, Meta(max_length=Limits.NAME, pattern=_TRIMMED)]
 _Region = Annotated[str, Meta(max_length=Limits.REGION, pattern=_TRIMMED)]
-# A step or period with whitespace at an edge cannot succeed here: pack step names have
-# none (compile_pack), so such a step is unknown, an error, and ``engine.evaluate`` redoes
-# any error through pydantic; a report's period is checked by ``check_event``. Elsewhere
-# they are read stripped (``facts._event_key``). A regex per event saved.
+# A step with whitespace at an edge makes ``decode`` fall back to the models, which strip
+# it (one str.strip per step, cheaper than a regex); a report's period is checked by
+# ``check_event``, which refuses one with whitespace, so it falls back too.
 _Step = Annotated[str, Meta(min_length=1, max_length=Limits.STEP)]
 _Period = Annotated[str, Meta(max_length=Limits.PERIOD)]
 _Warning = Annotated[str, Meta(min_length=1, max_length=Limits.WARNING_KEY, pattern=_TRIMMED)]
@@ -108,6 +107,9 @@ def decode(text: str | bytes) -> HistoryStruct | None:
     for e in hist.events:
         if not low <= e.date <= high or (e.until is not None and not low <= e.until <= high):
             return None
+        step = e.step
+        if step is not None and step != step.strip():
+            return None  # the models strip it (``evaluate`` then decodes once, through them)
         if e.type in _STEP_EVENTS:
             if e.step is None:
                 return None

@@ -104,7 +104,7 @@ def portfolio_rates(
     Projects outside the pack's scope are not counted. An invalid history raises its
     HistoryError, or, with ``on_error``, is reported (with its 0-based position) and left
     out of every rate."""
-    from lifecycle_rules.pack.compile import matches
+    from lifecycle_rules.pack.conditions import matches
 
     day = parse_iso_date(as_of)
     rates = pack.spec.rates

@@ -13,7 +13,7 @@ from lifecycle_rules.core.vocabulary import FIRST_DAY, LAST_DAY, Level, Status
 from lifecycle_rules.errors import LifecycleRulesError
 
 
-class Warning(BaseModel):
+class ProjectWarning(BaseModel):
     """预警: one rule firing on one subject of one project, as it stands on ``as_of``."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -78,14 +78,14 @@ class Result(BaseModel):
     project_id: str
     as_of: dt.date
     pack: str
-    warnings: tuple[Warning, ...] = ()
+    warnings: tuple[ProjectWarning, ...] = ()
     notices: tuple[str, ...] = ()
     # Years of the working-day schedule this result needed and did not have (SPEC §5):
     # what they left open is in the notices that begin with ``calendar:``.
     unknown_years: tuple[int, ...] = ()
 
     @property
-    def open_warnings(self) -> tuple[Warning, ...]:
+    def open_warnings(self) -> tuple[ProjectWarning, ...]:
         return tuple(w for w in self.warnings if w.status != "closed")
 
     def to_dict(self) -> dict[str, Any]:
@@ -103,7 +103,7 @@ _M = TypeVar("_M", bound=BaseModel)
 _set = object.__setattr__
 
 
-def built(cls: type[_M], values: dict[str, Any]) -> _M:
+def trusted(cls: type[_M], values: dict[str, Any]) -> _M:
     """An instance of a frozen, extra-forbidding model from values already valid and
     complete (every field given): what ``model_construct`` does, without its per-field
     Python loop (the batch hot path builds one Result per project). ``tests/test_engine``

@@ -35,7 +35,7 @@ def standing(
     *,
     cleared: dt.date | None,
     exit_date: dt.date | None,
-    answers: list[EventView],
+    handling: list[EventView],
     signoff: Signoff,
     as_of: dt.date,
     notices: list[str],
@@ -47,13 +47,13 @@ def standing(
     # done on day 91 of a 90-day limit was late (SPEC §5). It opens and closes that day.
     reach = [(d, lv) for lv, d in levels if d <= as_of and (stop is None or d <= stop)]
     if not reach:
-        for e in answers:
+        for e in handling:
             if e.warning is None:
                 continue  # a project-wide extension need not meet every warning
             notices.append(f"{e.type} of {e.date.isoformat()} for warning {key} came before "
                            "the warning existed; ignored")
         return None
-    if not answers:
+    if not handling:
         # The common case, short: with nothing answered, the warning only rises (levels
         # in date order) until the condition clears or the project exits.
         reach.sort(key=lambda p: (p[0], LEVEL_RANK[p[1]]))
@@ -67,9 +67,9 @@ def standing(
         if stop is not None and stop <= as_of:
             return Standing(top, since, "closed", stop, 0, reached)
         return Standing(top, since, "open", None, 0, reached)
-    # (date, order, payload): levels first, then answers, then closing facts, on a day.
+    # (date, order, payload): levels first, then handling, then closing facts, on a day.
     timeline: list[tuple[dt.date, int, Any]] = [(d, 0, lv) for d, lv in reach]
-    timeline += [(e.date, 1, e) for e in answers]
+    timeline += [(e.date, 1, e) for e in handling]
     if stop is not None and stop <= as_of:
         timeline.append((stop, 2, "stop"))
     timeline.sort(key=lambda t: (t[0], t[1], LEVEL_RANK.get(str(t[2]), 0)))

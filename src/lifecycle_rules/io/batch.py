@@ -23,7 +23,7 @@ from lifecycle_rules.core.engine import evaluate
 from lifecycle_rules.core.gaps import CALENDAR_NOTICE
 from lifecycle_rules.core.results import Result
 from lifecycle_rules.errors import HistoryError
-from lifecycle_rules.io.readers import LineBlock, Record, Reject, undecodable
+from lifecycle_rules.io.records import LineBlock, Record, Reject, undecodable
 from lifecycle_rules.io.writers import result_json
 from lifecycle_rules.pack.compile import Pack
 from lifecycle_rules.pack.plugins import load_pack
@@ -219,11 +219,16 @@ def run(
     write_block: Callable[[bytes], None] | None = None,
     engine: str = "native",
     calendar: WorkCalendar | None = None,
+    pack: Pack | None = None,
 ) -> Summary:
     """Evaluate every record (a block of JSON lines counts a record per line that is not
     blank); results go to ``write`` (a dict each), or, if ``write_block`` is given, to it
     as blocks of JSON lines encoded in the workers (the JSON Lines fast path). Rejects,
-    results and notices each come out in input order."""
+    results and notices each come out in input order.
+
+    ``pack``, if given, is the pack already loaded from ``pack_ref``, ``parameters`` and
+    ``calendar``: in process (``jobs <= 1``) it is used as is, not loaded again. Worker
+    processes load their own from ``pack_ref`` (a compiled pack does not pickle)."""
     summary = Summary()
     as_lines = write_block is not None
 
@@ -248,7 +253,8 @@ def run(
 
     chunks = _chunks(records)
     if jobs <= 1:
-        pack = load_pack(pack_ref, parameters, calendar)
+        if pack is None:
+            pack = load_pack(pack_ref, parameters, calendar)
         for chunk in chunks:
             consume(_evaluate_chunk(pack, as_of, include_closed, as_lines, chunk, engine))
     else:

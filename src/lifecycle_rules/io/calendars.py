@@ -31,8 +31,9 @@ from pydantic import RootModel
 
 from lifecycle_rules.core.dates import WorkCalendar, YearSchedule, layered, package_years
 from lifecycle_rules.errors import CalendarError, PackError
-from lifecycle_rules.pack.compile import schedule_years, validate_doc
+from lifecycle_rules.pack.compile import schedule_years
 from lifecycle_rules.pack.spec import CalendarYear
+from lifecycle_rules.pack.validate import validate_doc
 from lifecycle_rules.pack.yamlfile import YamlDoc, load_yaml_file, parse_path
 
 GROUP = "lifecycle_rules.io.calendars"

@@ -166,13 +166,14 @@ def _records(args: argparse.Namespace, *, raw_json: bool) -> Iterator[Any]:
 def _evaluate(args: argparse.Namespace) -> int:
     from lifecycle_rules.io.batch import Progress, count_lines, run
     from lifecycle_rules.io.calendars import end_warning
-    from lifecycle_rules.io.readers import Reject
+    from lifecycle_rules.io.records import Reject
     from lifecycle_rules.io.writers import open_writer, write_rejects
     from lifecycle_rules.pack.plugins import load_pack
 
     params = dict(args.param)
     calendar = _run_calendar(args.calendar)
-    load_pack(args.pack, params, calendar)  # fail fast, before reading anything
+    # Loaded first, to fail before reading anything; run() evaluates with it in process.
+    pack = load_pack(args.pack, params, calendar)
     if args.engine != "native":
         from lifecycle_rules.engines import get_engine
 
@@ -196,7 +197,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         summary = run(args.pack, params, _records(args, raw_json=True), args.as_of, writer.write, rejects.append,
                       notices.append, jobs=jobs, include_closed=args.include_closed,
                       progress=Progress(total), write_block=getattr(writer, "write_block", None),
-                      engine=args.engine, calendar=calendar)
+                      engine=args.engine, calendar=calendar, pack=pack)
     if rejects:
         if rejects_path is not None:
             write_rejects(rejects_path, rejects)
@@ -229,7 +230,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _rates(args: argparse.Namespace) -> int:
     from lifecycle_rules.core.rates import portfolio_rates
     from lifecycle_rules.io.batch import history_reject
-    from lifecycle_rules.io.readers import Reject
+    from lifecycle_rules.io.records import Reject
     from lifecycle_rules.io.writers import open_writer
     from lifecycle_rules.pack.plugins import load_pack
 

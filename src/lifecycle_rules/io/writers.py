@@ -23,16 +23,17 @@ from typing import IO, Any, Literal, Protocol, Self
 
 import msgspec
 
-from lifecycle_rules.io.readers import Reject
+from lifecycle_rules.core.vocabulary import ROW_KEYS
+from lifecycle_rules.io.records import Reject
 
 __all__ = ["RESULT_HEADERS", "RESULT_KEYS", "ResultWriter", "open_writer", "result_json", "write_rejects"]
 
 Format = Literal["jsonl", "csv", "xlsx"]
 
-RESULT_KEYS = (
-    "project_id", "key", "rule", "subject", "level", "since", "due", "tier",
-    "status", "responsible", "clause", "message",
-)  # fmt: skip
+# The columns every result file has, in SPEC §4 order (ROW_KEYS through ``message``: a
+# CSV with no rows has them too). A row's other keys follow in the row's own order;
+# ``ProjectWarning.to_dict`` gives level_name … pushes in ROW_KEYS order, so they follow in it.
+RESULT_KEYS: tuple[str, ...] = ROW_KEYS[: ROW_KEYS.index("message") + 1]
 RESULT_HEADERS = {
     "project_id": "项目代码",
     "key": "预警编号",

@@ -1,47 +1,40 @@
-"""Rule kinds: each a small pure function from (rule, facts) to episodes.
+"""Rule kinds. Each kind is one module, holding everything about it:
 
-An episode is one stretch of one rule on one subject: where its clock starts, the day
-each level is reached, and the day the condition cleared (the step got done, progress
-came, the report was filed). The engine turns episodes into warnings: sign-off, tier,
-units and message are added there, never here.
+- ``Model``: its pydantic model in the pack format (``kind: <name>``);
+- ``check(pack, rule, path)``: cross-checks against the pack (steps, stages, event
+  types, level order), raising a located PackError;
+- ``compile(pack, rule)``: run once, when the pack is compiled; returns the rule's
+  ``Clock``, a pure function ``(facts, notices) -> episodes``;
+- ``measures(rule)`` and ``levels_in_words(pack, rule)``: what the rule watches and when
+  each level comes, in words (``docs/packs.md``; one day ``explain``).
+
+``REGISTRY`` below lists them; the pack schema's rule union, the generated docs and the
+tests' strategies derive from it, and a meta-test (``tests/test_kinds.py``) fails when a
+kind lacks docs, fixtures or a counterpart in the durable engine. Adding a kind: its
+module, one line here, its counterpart in ``engines/durable``, and its cases.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-from lifecycle_rules.core.vocabulary import Level
+from lifecycle_rules.kinds import cadence, deadline, shortfall, stagnation
+from lifecycle_rules.kinds.episode import Episode
 
 if TYPE_CHECKING:
     from lifecycle_rules.core.facts import Facts
-    from lifecycle_rules.pack.spec import Rule
 
+# A compiled rule: what it finds in one history on one day. Notices (what could not be
+# evaluated, and why) are appended to the list it is given.
+Clock = Callable[["Facts", list[str]], list[Episode]]
 
-@dataclass(slots=True)
-class Episode:
-    subject: str
-    anchor: dt.date
-    levels: tuple[tuple[Level, dt.date], ...]
-    due: dt.date | None = None
-    cleared: dt.date | None = None
-    stage: str | None = None
-    step: str | None = None
-    keyed_by_anchor: bool = False
-    info: dict[str, Any] = field(default_factory=dict)
+REGISTRY: dict[str, ModuleType] = {
+    "deadline": deadline,
+    "stagnation": stagnation,
+    "shortfall": shortfall,
+    "cadence": cadence,
+}
 
-
-KindFn = Callable[["Rule", "Facts"], list[Episode]]
-
-
-def registry() -> dict[str, KindFn]:
-    from lifecycle_rules.kinds import cadence, deadline, shortfall, stagnation
-
-    return {
-        "deadline": deadline.episodes,
-        "stagnation": stagnation.episodes,
-        "shortfall": shortfall.episodes,
-        "cadence": cadence.episodes,
-    }
+__all__ = ["REGISTRY", "Clock", "Episode"]

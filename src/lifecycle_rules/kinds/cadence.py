@@ -13,18 +13,62 @@ quarters). Filing late clears the warning on the filing day.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field, model_validator
 
 from lifecycle_rules.core.dates import add_months, week_label
-from lifecycle_rules.core.vocabulary import LEVEL_RANK
-from lifecycle_rules.kinds import Episode
-from lifecycle_rules.pack.compile import level_crossings
-from lifecycle_rules.pack.spec import CadenceRule
+from lifecycle_rules.core.vocabulary import LEVEL_RANK, Level
+from lifecycle_rules.kinds.episode import Episode
+from lifecycle_rules.kinds.stagnation import crossings
+from lifecycle_rules.pack import checks, words
+from lifecycle_rules.pack.parts import Duration, RuleBase
 
 if TYPE_CHECKING:
     from lifecycle_rules.core.facts import Facts
-    from lifecycle_rules.pack.spec import Rule
+    from lifecycle_rules.pack.compile import Pack
+
+
+class CadenceRule(RuleBase):
+    """报送: a report due every period (month, ISO week or quarter) while in ``stages``."""
+
+    kind: Literal["cadence"]
+    report: str = Field(description="the event type of the report, e.g. monthly_report")
+    every: Literal["month", "week", "quarter", "year"]
+    due_day: int = Field(
+        ge=1, le=31,
+        description="month: day of the following month; week: ISO weekday of the period "
+        "week (1 = Monday); quarter: day of the quarter's first month; year: day of due_month",
+    )
+    due_month: int | None = Field(
+        default=None, ge=1, le=12,
+        description="year only: the month the yearly report is due in (巫山: 10 for 10月底前)",
+    )
+    year_offset: int = Field(
+        default=0, ge=0, le=1,
+        description="year only: 1 when the report due in year Y is about year Y+1 (next year's list)",
+    )
+
+    @model_validator(mode="after")
+    def _year_fields(self) -> CadenceRule:
+        if (self.every == "year") != (self.due_month is not None):
+            raise ValueError("due_month goes with every: year, and every: year needs it")
+        return self
+    stages: list[str] | None = None
+    levels: dict[Level, Duration] = Field(min_length=1)
+
+
+Model = CadenceRule
+
+
+def check(pack: Pack, rule: CadenceRule, path: str) -> None:
+    checks.stages(pack, f"{path}.stages", rule.stages)
+    checks.event_type(pack, f"{path}.report", rule.report)
+    if rule.every == "week" and rule.due_day > 7:
+        raise checks.err(f"{path}.due_day", "for a weekly report, due_day is an ISO weekday 1-7")
+    checks.ordered(path, {lv: pack.duration(d) for lv, d in rule.levels.items()})
 
 
 def _clamped(year: int, month: int, day: int) -> dt.date:
@@ -73,45 +117,73 @@ def periods(rule: CadenceRule, start: dt.date, until: dt.date) -> Iterator[tuple
             cur = add_months(cur, 3)
 
 
-def episodes(rule: Rule, facts: Facts) -> list[Episode]:
-    assert isinstance(rule, CadenceRule)
-    pack = facts.pack
-    if rule.stages is not None:
-        wanted = set(rule.stages)
-        spans = [s for s in facts.spans if s.stage in wanted]
-    else:
-        spans = facts.spans
-    if not spans:
-        return []
-    filed: dict[str, dt.date] = {}
-    for _, e in facts.of_type(rule.report):
-        if e.period is not None and e.period not in filed:
-            filed[e.period] = e.date  # events are sorted: the first filing counts
-    clocks = level_crossings(pack, rule)
-    out: list[Episode] = []
-    seen: set[str] = set()
-    for span in spans:
-        for label, ref, due in periods(rule, span.start, facts.as_of):
-            if label in seen or ref < span.start or (span.end is not None and ref >= span.end):
-                continue
-            seen.add(label)
-            got = filed.get(label)
-            if got is not None and got <= due:
-                continue
-            levels = sorted(
-                ((lv, at(due)) for lv, at in clocks.items()),
-                key=lambda p: (p[1], LEVEL_RANK[p[0]]),
-            )
-            if levels[0][1] > facts.as_of or (got is not None and got < levels[0][1]):
-                continue
-            out.append(Episode(
-                subject=f"{rule.subject} {label}" if rule.subject else label,
-                anchor=due,
-                levels=tuple(levels),
-                due=due,
-                cleared=got,
-                stage=span.stage,
-                info={"period": label},
-            ))
-    return out
 
+@dataclass(frozen=True, slots=True)
+class CadenceClock:
+    rule: CadenceRule
+    clocks: dict[Level, Callable[[dt.date], dt.date]]
+
+    def __call__(self, facts: Facts, notices: list[str]) -> list[Episode]:
+        rule, clocks = self.rule, self.clocks
+        if rule.stages is not None:
+            wanted = set(rule.stages)
+            spans = [s for s in facts.spans if s.stage in wanted]
+        else:
+            spans = facts.spans
+        if not spans:
+            return []
+        filed: dict[str, dt.date] = {}
+        for _, e in facts.of_type(rule.report):
+            if e.period is not None and e.period not in filed:
+                filed[e.period] = e.date  # events are sorted: the first filing counts
+        out: list[Episode] = []
+        seen: set[str] = set()
+        for span in spans:
+            for label, ref, due in periods(rule, span.start, facts.as_of):
+                if label in seen or ref < span.start or (span.end is not None and ref >= span.end):
+                    continue
+                seen.add(label)
+                got = filed.get(label)
+                if got is not None and got <= due:
+                    continue
+                levels = sorted(
+                    ((lv, at(due)) for lv, at in clocks.items()),
+                    key=lambda p: (p[1], LEVEL_RANK[p[0]]),
+                )
+                if levels[0][1] > facts.as_of or (got is not None and got < levels[0][1]):
+                    continue
+                out.append(Episode(
+                    subject=f"{rule.subject} {label}" if rule.subject else label,
+                    anchor=due,
+                    levels=tuple(levels),
+                    due=due,
+                    cleared=got,
+                    stage=span.stage,
+                    info={"period": label},
+                ))
+        return out
+
+
+
+def compile(pack: Pack, rule: CadenceRule) -> CadenceClock:
+    return CadenceClock(rule, crossings(pack, dict(rule.levels)))
+
+
+def measures(rule: CadenceRule) -> str:
+    if rule.every == "month":
+        due = f"due on day {rule.due_day} of the following month"
+    elif rule.every == "week":
+        due = f"due on ISO weekday {rule.due_day} of its week"
+    elif rule.every == "quarter":
+        due = f"due on day {rule.due_day} of the quarter's first month"
+    else:
+        about = " (about the next year)" if rule.year_offset else ""
+        due = f"due on {rule.due_month}/{rule.due_day} each year{about}"
+    text = f"{rule.report} every {rule.every}, {due}"
+    if rule.stages is not None:
+        text += f", while in stage {' or '.join(rule.stages)}"
+    return text
+
+
+def levels_in_words(pack: Pack, rule: CadenceRule) -> str:
+    return words.duration_levels(pack, dict(rule.levels), "past the due day unfiled", "the due day")

@@ -2,71 +2,153 @@
 
 The red limit may depend on the investment band (建德 五.2: 开工 -> 竣工 18/24/36 months);
 an earlier level may sit a fraction of the limit before it (建德 三(三): orange 1/6 before
-red) or at its own duration. The clock stops when the target step is done.
+red) or at its own duration. The clock stops when the target step is done. With
+``for_each_step`` the rule runs once per listed step (江阴: each approval item).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
-from lifecycle_rules.core.vocabulary import LEVEL_RANK
-from lifecycle_rules.kinds import Episode
-from lifecycle_rules.pack.compile import Band, Pack, deadline_plan
-from lifecycle_rules.pack.spec import Anchor, DeadlineRule, Target
+from pydantic import Field, model_validator
+
+from lifecycle_rules.core.dates import Threshold, crossing, last_day_within
+from lifecycle_rules.core.vocabulary import LEVEL_RANK, Level
+from lifecycle_rules.kinds.episode import Episode
+from lifecycle_rules.pack import checks, words
+from lifecycle_rules.pack.parts import Anchor, Duration, EarlyLevel, Limit, RuleBase, Target
 
 if TYPE_CHECKING:
     from lifecycle_rules.core.facts import Facts
-    from lifecycle_rules.pack.spec import Rule
+    from lifecycle_rules.pack.compile import Pack
+
+
+class DeadlineRule(RuleBase):
+    """期限: from an anchor to a limit; levels at thresholds, cleared when the target is done.
+
+    With ``for_each_step``, the rule runs once per listed step (its subject), and ``"*"``
+    in ``anchor`` or ``target`` stands for that step (江阴: each approval item)."""
+
+    kind: Literal["deadline"]
+    anchor: Anchor
+    target: Target
+    limit: Limit
+    levels: dict[Level, Literal["limit"] | EarlyLevel]
+    for_each_step: list[str] | None = Field(
+        default=None, min_length=1, description="run once per step; '*' in anchor/target is the step"
+    )
+
+    @model_validator(mode="after")
+    def _red_is_limit(self) -> DeadlineRule:
+        limits = [lv for lv, spec in self.levels.items() if spec == "limit"]
+        if len(limits) != 1:
+            raise ValueError("exactly one level must be 'limit' (the level reached at the limit)")
+        return self
+
+
+Model = DeadlineRule
+
+# -- the limit and each level's threshold ------------------------------------------------------
+
+
+def limits(pack: Pack, rule: DeadlineRule) -> list[tuple[float | None, Threshold]]:
+    """(exclusive investment bound, red limit) pairs; one pair with bound None if no bands."""
+    lim = rule.limit
+    if lim.by_investment is None:
+        return [(None, pack.duration(Duration(days=lim.days, working_days=lim.working_days,
+                                              months=lim.months)))]
+    return [(band.below, pack.duration(band)) for band in lim.by_investment]
+
+
+def thresholds(pack: Pack, rule: DeadlineRule, limit: Threshold) -> dict[Level, Threshold]:
+    out: dict[Level, Threshold] = {}
+    for level, spec in rule.levels.items():
+        if spec == "limit":
+            out[level] = limit
+        elif spec.before_limit is not None:
+            f = pack.number(spec.before_limit)
+            out[level] = Threshold(limit.unit, limit.value * (1 - f))
+        else:
+            out[level] = pack.duration(spec)
+    return out
+
+
+def check(pack: Pack, rule: DeadlineRule, path: str) -> None:
+    each = rule.for_each_step
+    for k, name in enumerate(each or ()):
+        checks.step(pack, f"{path}.for_each_step[{k}]", name)
+    stars = [f"{part}.{k}" for part, ref in (("anchor", rule.anchor), ("target", rule.target))
+             for k in ("step_completed", "step_started") if getattr(ref, k) == "*"]
+    if each is None and stars:
+        raise checks.err(f"{path}.{stars[0]}", "'*' stands for each step of for_each_step, which "
+                         "this rule does not have")
+    if each is not None and not stars:
+        raise checks.err(f"{path}.for_each_step", "use '*' in anchor or target for the step")
+    star = "*" if each is not None else None
+    checks.anchor(pack, f"{path}.anchor", rule.anchor, star)
+    for field_name in ("step_completed", "step_started"):
+        name = getattr(rule.target, field_name)
+        if name != star:
+            checks.step(pack, f"{path}.target.{field_name}", name)
+    for level, spec in rule.levels.items():
+        if isinstance(spec, EarlyLevel) and spec.before_limit is not None:
+            f = pack.number(spec.before_limit)
+            if not 0 < f < 1:
+                raise checks.err(f"{path}.levels.{level}.before_limit",
+                                 f"must be a fraction between 0 and 1, got {f}")
+    for _, limit in limits(pack, rule):
+        if limit.value < 0:
+            raise checks.err(f"{path}.limit", "a limit cannot be negative")
+        ths = thresholds(pack, rule, limit)
+        checks.ordered(path, ths)
+        limit_level = next(lv for lv, s in rule.levels.items() if s == "limit")
+        for level, th in ths.items():
+            if LEVEL_RANK[level] > LEVEL_RANK[limit_level]:
+                raise checks.err(f"{path}.levels.{level}",
+                                 f"{level} cannot come after the limit level {limit_level}")
+            if th.value < 0:
+                raise checks.err(f"{path}.levels.{level}", "threshold before the anchor")
+
+
+# -- compiled once per pack --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BandClock:
+    """The limit of one investment band, compiled: anchor -> due day and level days."""
+
+    below: float | None
+    limit: str  # in words, for messages: 90天
+    due: Callable[[dt.date], dt.date]  # anchor -> last day within the limit
+    levels: tuple[tuple[Level, Callable[[dt.date], dt.date]], ...]
+    ordered: bool  # levels already in date order
+
+
+def limit_text(limit: Threshold) -> str:
+    unit = {"days": "天", "working_days": "个工作日", "months": "个月"}[limit.unit]
+    v = limit.value
+    return f"{v.numerator if v.denominator == 1 else float(v):g}{unit}"
+
+
+def bands(pack: Pack, rule: DeadlineRule) -> tuple[BandClock, ...]:
+    out: list[BandClock] = []
+    for below, lim in limits(pack, rule):
+        ths = thresholds(pack, rule, lim)
+        ranked = sorted(ths.items(), key=lambda kv: (kv[1].value, LEVEL_RANK[kv[0]]))
+        out.append(BandClock(
+            below=below,
+            limit=limit_text(lim),
+            due=last_day_within(lim.unit, lim.value, pack.calendar),
+            levels=tuple((lv, crossing(t.unit, t.value, pack.calendar)) for lv, t in ranked),
+            ordered=len({t.unit for t in ths.values()}) == 1,
+        ))
+    return tuple(out)
 
 
 _Ref = TypeVar("_Ref", Anchor, Target)
-
-
-class MissingInvestment(Exception):
-    """The rule's limit depends on investment_wan and the project gives none."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Clock:
-    """One clock of a deadline rule (one per step with ``for_each_step``), compiled once
-    per pack: its refs with ``"*"`` replaced, its bands, the step it waits for."""
-
-    anchor: Anchor
-    target: Target
-    plan: list[Band]
-    step: str  # canonical name of the target step
-    subject: str
-
-
-def _clocks(rule: DeadlineRule, pack: Pack) -> list[_Clock]:
-    key = ("clocks", rule.id)
-    clocks: list[_Clock] | None = pack.memo.get(key)
-    if clocks is None:
-        plan = deadline_plan(pack, rule)
-        each: list[str | None] = list(rule.for_each_step) if rule.for_each_step is not None else [None]
-        clocks = []
-        for step in each:
-            anchor, target = rule.anchor, rule.target
-            if step is not None:
-                anchor, target = _for(anchor, step), _for(target, step)
-            waits_for = target.step_completed or target.step_started
-            assert waits_for is not None
-            canonical = pack.step_of[waits_for]
-            subject = pack.step_of[step] if step is not None else (rule.subject or canonical)
-            clocks.append(_Clock(anchor, target, plan, canonical, subject))
-        pack.memo[key] = clocks
-    return clocks
-
-
-def episodes(rule: Rule, facts: Facts) -> list[Episode]:
-    assert isinstance(rule, DeadlineRule)
-    out: list[Episode] = []
-    for clock in _clocks(rule, facts.pack):
-        ep = _episode(rule, facts, clock)
-        if ep is not None:
-            out.append(ep)
-    return out
 
 
 def _for(ref: _Ref, step: str) -> _Ref:
@@ -75,23 +157,128 @@ def _for(ref: _Ref, step: str) -> _Ref:
     return ref.model_copy(update=fields) if fields else ref
 
 
-def _episode(rule: DeadlineRule, facts: Facts, clock: _Clock) -> Episode | None:
-    anchor = facts.anchor_date(clock.anchor)
-    if anchor is None or anchor > facts.as_of:
-        return None
-    cleared = facts.target_date(clock.target)
-    if cleared is not None and cleared <= anchor:
-        return None
-    plan = clock.plan
-    if len(plan) == 1:
-        band = plan[0]
-    else:
-        inv = facts.history.project.investment_wan
-        if inv is None:
-            raise MissingInvestment(rule.id)
-        band = next(b for b in plan if b.below is None or inv < b.below)
-    levels = tuple([(lv, at(anchor)) for lv, at in band.levels])
-    if not band.ordered:
-        levels = tuple(sorted(levels, key=lambda p: (p[1], LEVEL_RANK[p[0]])))
-    return Episode(clock.subject, anchor, levels, band.due(anchor), cleared, facts.stage_at(anchor),
-                   clock.step, False, {"limit": band.limit})
+@dataclass(frozen=True, slots=True)
+class StepClock:
+    """One clock of the rule (one per step with ``for_each_step``): its refs with ``"*"``
+    replaced, its bands, the step it waits for, its subject."""
+
+    anchor: Anchor
+    target: Target
+    bands: tuple[BandClock, ...]
+    step: str  # canonical name of the target step
+    subject: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineClock:
+    rule: DeadlineRule
+    clocks: tuple[StepClock, ...]
+
+    def __call__(self, facts: Facts, notices: list[str]) -> list[Episode]:
+        out: list[Episode] = []
+        for clock in self.clocks:
+            anchor = facts.anchor_date(clock.anchor)
+            if anchor is None or anchor > facts.as_of:
+                continue
+            cleared = facts.target_date(clock.target)
+            if cleared is not None and cleared <= anchor:
+                continue
+            plan = clock.bands
+            if len(plan) == 1:
+                band = plan[0]
+            else:
+                inv = facts.history.project.investment_wan
+                if inv is None:
+                    notices.append(f"rule {self.rule.id}: the limit depends on investment_wan, which the "
+                                   "project does not give; rule not evaluated")
+                    return []
+                band = next(b for b in plan if b.below is None or inv < b.below)
+            levels = tuple([(lv, at(anchor)) for lv, at in band.levels])
+            if not band.ordered:
+                levels = tuple(sorted(levels, key=lambda p: (p[1], LEVEL_RANK[p[0]])))
+            out.append(Episode(clock.subject, anchor, levels, band.due(anchor), cleared,
+                               facts.stage_at(anchor), clock.step, False, {"limit": band.limit}))
+        return out
+
+
+def compile(pack: Pack, rule: DeadlineRule) -> DeadlineClock:
+    plan = bands(pack, rule)
+    each: list[str | None] = list(rule.for_each_step) if rule.for_each_step is not None else [None]
+    clocks: list[StepClock] = []
+    for step in each:
+        anchor, target = rule.anchor, rule.target
+        if step is not None:
+            anchor, target = _for(anchor, step), _for(target, step)
+        waits_for = target.step_completed or target.step_started
+        assert waits_for is not None
+        canonical = pack.step_of[waits_for]
+        subject = pack.step_of[step] if step is not None else (rule.subject or canonical)
+        clocks.append(StepClock(anchor, target, plan, canonical, subject))
+    return DeadlineClock(rule, tuple(clocks))
+
+
+# -- in words ----------------------------------------------------------------------------------
+
+
+def measures(rule: DeadlineRule) -> str:
+    target = (f"{rule.target.step_completed} completed" if rule.target.step_completed
+              else f"{rule.target.step_started} started")
+    text = f"from {words.anchor_words(rule.anchor)} until {target}"
+    if rule.for_each_step is not None:
+        text = f"for each of {', '.join(rule.for_each_step)} (* below): " + text
+    return text
+
+
+def _limit_raw(rule: DeadlineRule) -> tuple[str, int | float | str]:
+    lim = rule.limit
+    for unit in ("days", "working_days", "months"):
+        value = getattr(lim, unit)
+        if value is not None:
+            return unit, value
+    raise ValueError("no limit")  # the schema requires one
+
+
+def levels_in_words(pack: Pack, rule: DeadlineRule) -> str:
+    lims = limits(pack, rule)
+    banded = rule.limit.by_investment is not None
+    per_band = [thresholds(pack, rule, th) for _, th in lims]
+    parts: list[str] = []
+    for level in words.levels_sorted(rule.levels):
+        spec = rule.levels[level]
+        if spec == "limit":
+            if banded:
+                assert rule.limit.by_investment is not None
+                found: list[str] = []
+                lower: float | None = None
+                for band, (below, _) in zip(rule.limit.by_investment, lims, strict=True):
+                    unit, raw = words.duration_raw(band)
+                    if below is None:
+                        rng = f"≥ {words.wan(lower)}" if lower is not None else "any investment"
+                    elif lower is None:
+                        rng = f"< {words.wan(below)}"
+                    else:
+                        rng = f"{words.wan(lower)} to < {words.wan(below)}"
+                    found.append(f"{rng}: {words.amount(pack, raw, unit)}")
+                    lower = below
+                parts.append(f"{level} at the limit, by investment: " + "; ".join(found)
+                             + " — from the day after the band's limit")
+            else:
+                unit, raw = _limit_raw(rule)
+                th = lims[0][1]
+                parts.append(f"{level} at the limit, {words.amount(pack, raw, unit)} "
+                             f"— from {words.reached(th)}")
+        elif spec.before_limit is not None:
+            frac = words.amount(pack, spec.before_limit)
+            ths = [t[level] for t in per_band]
+            if banded:
+                where = " / ".join(words.span(t) for t in ths) + " by band"
+                parts.append(f"{level} {frac} before the limit ({where})")
+            else:
+                parts.append(f"{level} {frac} before the limit ({words.span(ths[0])}: from "
+                             f"{words.reached(ths[0])})")
+        else:
+            unit, raw = words.duration_raw(spec)
+            th = per_band[0][level]
+            parts.append(f"{level} at {words.amount(pack, raw, unit)} from the anchor "
+                         f"— from {words.reached(th)}")
+    return "; ".join(parts)

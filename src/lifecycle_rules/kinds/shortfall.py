@@ -11,17 +11,55 @@ project and rule; it does not clear by itself (closure is by disposition).
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from functools import partial
+from itertools import pairwise
+from typing import TYPE_CHECKING, Literal
 
-from lifecycle_rules.core.dates import add_months, month_of
+from pydantic import Field, field_validator
+
+from lifecycle_rules.core.dates import add_months, month_of, ordinal
 from lifecycle_rules.core.history import EventView
 from lifecycle_rules.core.vocabulary import LEVEL_RANK, Level
-from lifecycle_rules.kinds import Episode
-from lifecycle_rules.pack.spec import ShortfallRule
+from lifecycle_rules.kinds.episode import Episode
+from lifecycle_rules.pack import checks, words
+from lifecycle_rules.pack.parts import RuleBase
 
 if TYPE_CHECKING:
     from lifecycle_rules.core.facts import Facts
-    from lifecycle_rules.pack.spec import Rule
+    from lifecycle_rules.pack.compile import Pack
+
+
+class ShortfallRule(RuleBase):
+    """投资未达序时 / 月调度不符合要求: monthly reports counted, level by count."""
+
+    kind: Literal["shortfall"]
+    stages: list[str] | None = None
+    counts: Literal["shortfall", "noncompliant"] = "shortfall"
+    counting: Literal["cumulative", "consecutive"] = "cumulative"
+    report: str = "monthly_report"
+    levels: dict[Level, int] = Field(min_length=1)
+
+    @field_validator("levels")
+    @classmethod
+    def _positive(cls, value: dict[str, int]) -> dict[str, int]:
+        if any(v < 1 for v in value.values()):
+            raise ValueError("counts must be 1 or more")
+        return value
+
+
+Model = ShortfallRule
+
+
+def check(pack: Pack, rule: ShortfallRule, path: str) -> None:
+    checks.stages(pack, f"{path}.stages", rule.stages)
+    checks.event_type(pack, f"{path}.report", rule.report)
+    ranked = sorted(rule.levels.items(), key=lambda kv: LEVEL_RANK[kv[0]])
+    for (lo, a), (hi, b) in pairwise(ranked):
+        if a >= b:
+            raise checks.err(f"{path}.levels", f"{hi} must need more reports than {lo} ({b} vs {a})")
+
+
 
 
 def _qualifies(rule: ShortfallRule, e: EventView) -> bool:
@@ -35,8 +73,7 @@ def _period_end(period: str) -> dt.date:
     return add_months(dt.date(y, m, 1), 1) - dt.timedelta(days=1)
 
 
-def episodes(rule: Rule, facts: Facts) -> list[Episode]:
-    assert isinstance(rule, ShortfallRule)
+def episodes(rule: ShortfallRule, facts: Facts, notices: list[str]) -> list[Episode]:
     wanted = set(rule.stages) if rule.stages is not None else None
     first_hit: dict[str, dt.date] = {}
     for _, e in facts.of_type(rule.report):  # sorted by date: the first hit wins
@@ -84,3 +121,23 @@ def _reached(rule: ShortfallRule, hits: list[tuple[str, dt.date]], n: int) -> dt
             when = max(run[-n:])
             best = when if best is None or when < best else best
     return best
+
+
+def compile(pack: Pack, rule: ShortfallRule) -> Callable[[Facts, list[str]], list[Episode]]:
+    return partial(episodes, rule)
+
+
+def measures(rule: ShortfallRule) -> str:
+    what = ("months whose report has actual_wan < planned_wan" if rule.counts == "shortfall"
+            else "months whose report is compliant: false")
+    text = f"{rule.counting} count of {what} ({rule.report})"
+    if rule.stages is not None:
+        text += f", in stage {' or '.join(rule.stages)}"
+    return text
+
+
+def levels_in_words(pack: Pack, rule: ShortfallRule) -> str:
+    what = "month short of the 序时 target" if rule.counts == "shortfall" else "non-compliant report"
+    how = "months in a row" if rule.counting == "consecutive" else "counted in all"
+    parts = [f"{level} at the {ordinal(rule.levels[level])} {what}" for level in words.levels_sorted(rule.levels)]
+    return "; ".join(parts) + f" ({how}; reached on the filing date of the report that makes the count)"

@@ -8,58 +8,107 @@ keyed by its anchor date; progress clears it.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
-from lifecycle_rules.core.vocabulary import LEVEL_RANK
-from lifecycle_rules.kinds import Episode
-from lifecycle_rules.pack.compile import level_crossings
-from lifecycle_rules.pack.spec import StagnationRule
+from pydantic import Field
+
+from lifecycle_rules.core.dates import crossing
+from lifecycle_rules.core.vocabulary import LEVEL_RANK, Level
+from lifecycle_rules.kinds.episode import Episode
+from lifecycle_rules.pack import checks, words
+from lifecycle_rules.pack.parts import Duration, RuleBase
 
 if TYPE_CHECKING:
     from lifecycle_rules.core.facts import Facts
-    from lifecycle_rules.pack.spec import Rule
+    from lifecycle_rules.pack.compile import Pack
 
 
-def episodes(rule: Rule, facts: Facts) -> list[Episode]:
-    assert isinstance(rule, StagnationRule)
-    pack = facts.pack
-    wanted = set(rule.stages)
-    # Adjacent spans in watched stages form one watched stretch: entering the next watched
-    # stage is itself a step event, so the clock restarts there anyway.
-    stretches: list[tuple[dt.date, dt.date | None]] = []
-    for span in facts.spans:
-        if span.stage not in wanted:
-            continue
-        if stretches and stretches[-1][1] == span.start:
-            stretches[-1] = (stretches[-1][0], span.end)
-        else:
-            stretches.append((span.start, span.end))
-    if not stretches:
-        return []
-    kinds = set(rule.progress)
-    progress = sorted({e.date for _, e in facts.events if e.type in kinds})
-    clocks = level_crossings(pack, rule)
-    out: list[Episode] = []
-    for start, end in stretches:
-        anchors = [start] + [d for d in progress if start < d and (end is None or d < end)]
-        for i, anchor in enumerate(anchors):
-            nxt = anchors[i + 1] if i + 1 < len(anchors) else end
-            levels = sorted(
-                ((lv, at(anchor)) for lv, at in clocks.items()),
-                key=lambda p: (p[1], LEVEL_RANK[p[0]]),
-            )
-            if nxt is not None and levels[0][1] > nxt:
-                continue
-            if levels[0][1] > facts.as_of:
-                continue
-            stage = facts.stage_at(anchor)
-            out.append(Episode(
-                subject=rule.subject or (stage or ""),
-                anchor=anchor,
-                levels=tuple(levels),
-                due=None,
-                cleared=nxt,
-                stage=stage,
-                keyed_by_anchor=True,
-            ))
+class StagnationRule(RuleBase):
+    """停滞: no progress for a duration while the project is in one of ``stages``."""
+
+    kind: Literal["stagnation"]
+    stages: list[str] = Field(min_length=1)
+    progress: list[str] = ["progress", "step_started", "step_completed"]  # noqa: RUF012 (pydantic copies defaults)
+    levels: dict[Level, Duration] = Field(min_length=1)
+
+
+Model = StagnationRule
+
+
+def check(pack: Pack, rule: StagnationRule, path: str) -> None:
+    checks.stages(pack, f"{path}.stages", rule.stages)
+    for t in rule.progress:
+        if t not in pack.event_types:
+            raise checks.err(f"{path}.progress", f"unknown event type {t!r}")
+    checks.ordered(path, {lv: pack.duration(d) for lv, d in rule.levels.items()})
+
+
+def crossings(pack: Pack, levels: dict[Level, Duration]) -> dict[Level, Callable[[dt.date], dt.date]]:
+    """Each level's clock, compiled once per pack: anchor -> the day the level is reached."""
+    out: dict[Level, Callable[[dt.date], dt.date]] = {}
+    for lv, d in levels.items():
+        th = pack.duration(d)
+        out[lv] = crossing(th.unit, th.value, pack.calendar)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class StagnationClock:
+    rule: StagnationRule
+    clocks: dict[Level, Callable[[dt.date], dt.date]]
+
+    def __call__(self, facts: Facts, notices: list[str]) -> list[Episode]:
+        rule, clocks = self.rule, self.clocks
+        wanted = set(rule.stages)
+        # Adjacent spans in watched stages form one watched stretch: entering the next watched
+        # stage is itself a step event, so the clock restarts there anyway.
+        stretches: list[tuple[dt.date, dt.date | None]] = []
+        for span in facts.spans:
+            if span.stage not in wanted:
+                continue
+            if stretches and stretches[-1][1] == span.start:
+                stretches[-1] = (stretches[-1][0], span.end)
+            else:
+                stretches.append((span.start, span.end))
+        if not stretches:
+            return []
+        kinds = set(rule.progress)
+        progress = sorted({e.date for _, e in facts.events if e.type in kinds})
+        out: list[Episode] = []
+        for start, end in stretches:
+            anchors = [start] + [d for d in progress if start < d and (end is None or d < end)]
+            for i, anchor in enumerate(anchors):
+                nxt = anchors[i + 1] if i + 1 < len(anchors) else end
+                levels = sorted(
+                    ((lv, at(anchor)) for lv, at in clocks.items()),
+                    key=lambda p: (p[1], LEVEL_RANK[p[0]]),
+                )
+                if nxt is not None and levels[0][1] > nxt:
+                    continue
+                if levels[0][1] > facts.as_of:
+                    continue
+                stage = facts.stage_at(anchor)
+                out.append(Episode(
+                    subject=rule.subject or (stage or ""),
+                    anchor=anchor,
+                    levels=tuple(levels),
+                    due=None,
+                    cleared=nxt,
+                    stage=stage,
+                    keyed_by_anchor=True,
+                ))
+        return out
+
+
+def compile(pack: Pack, rule: StagnationRule) -> StagnationClock:
+    return StagnationClock(rule, crossings(pack, dict(rule.levels)))
+
+
+def measures(rule: StagnationRule) -> str:
+    return f"no {', '.join(rule.progress)} event while in stage {' or '.join(rule.stages)}"
+
+
+def levels_in_words(pack: Pack, rule: StagnationRule) -> str:
+    return words.duration_levels(pack, dict(rule.levels), "without progress")

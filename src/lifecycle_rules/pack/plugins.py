@@ -14,8 +14,8 @@ from typing import Any
 
 from lifecycle_rules.core.dates import WorkCalendar
 from lifecycle_rules.errors import PackError
-from lifecycle_rules.io.calendars import load_calendar
-from lifecycle_rules.pack.compile import Pack, load_pack_dir
+from lifecycle_rules.pack.compile import Pack
+from lifecycle_rules.pack.load import load_pack_dir
 
 GROUP = "lifecycle_rules.packs"
 
@@ -43,10 +43,10 @@ def _directory(ep: EntryPoint) -> Path:
     return Path(obj)
 
 
-def discover() -> list[PackEntry]:
-    """Every installed pack, loaded; failures are entries with their error, not exceptions."""
+def discover(calendar: WorkCalendar | None = None) -> list[PackEntry]:
+    """Every installed pack, loaded (on ``calendar``, by default the years chinesecalendar
+    knows); failures are entries with their error, not exceptions."""
     out: list[PackEntry] = []
-    calendar = load_calendar()
     for ep in _entry_points():
         origin = f"{ep.value} ({ep.dist.name} {ep.dist.version})" if ep.dist else ep.value
         try:
@@ -65,9 +65,8 @@ def discover() -> list[PackEntry]:
 def load_pack(ref: str | Path, parameters: Mapping[str, Any] | None = None,
               calendar: WorkCalendar | None = None) -> Pack:
     """A pack by id (built-in or plugin) or by path to its directory, on ``calendar``
-    (default: installed calendar packages, then chinesecalendar; ``load_calendar``)."""
-    if calendar is None:
-        calendar = load_calendar()
+    (default: the years chinesecalendar knows; the public ``lifecycle_rules.load_pack``
+    adds installed calendar packages: ``io.calendars.load_calendar``)."""
     path = Path(ref)
     if isinstance(ref, Path) or "/" in str(ref) or "\\" in str(ref) or path.is_dir():
         return load_pack_dir(path, parameters, calendar)

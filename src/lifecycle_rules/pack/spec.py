@@ -8,93 +8,40 @@ engine gives it meaning (``pack.py`` compiles it, ``kinds/`` evaluates each rule
 from __future__ import annotations
 
 import datetime as dt
-import string
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, Union
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
-    StrictBool,
     field_validator,
     model_validator,
 )
 
-from lifecycle_rules.core.vocabulary import Action, Level, Sector
-
-# strict: a pack author gets what they wrote or an error: true is not 1, "3" is not 3.
-_STRICT = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
-
-Number = Annotated[
-    int | float | str,
-    Field(description="a number, a fraction like '1/6', or '$name' of a pack parameter"),
-]
-
-MESSAGE_FIELDS = frozenset(
-    {
-        "project_id", "project_name", "region", "subject", "level_name", "action",
-        "since", "due", "anchor", "stage", "limit", "count", "title",
-    }
+from lifecycle_rules.core.vocabulary import Action, Level
+from lifecycle_rules.kinds import REGISTRY
+from lifecycle_rules.kinds.cadence import CadenceRule
+from lifecycle_rules.kinds.deadline import DeadlineRule
+from lifecycle_rules.kinds.shortfall import ShortfallRule
+from lifecycle_rules.kinds.stagnation import StagnationRule
+from lifecycle_rules.pack.parts import (
+    _STRICT,
+    MESSAGE_FIELDS,
+    MILESTONES,
+    Anchor,
+    Assignment,
+    Band,
+    Condition,
+    Duration,
+    EarlyLevel,
+    LevelDef,
+    Limit,
+    Number,
+    Range,
+    RuleBase,
+    Target,
+    _assignments,
+    _exactly_one,
 )
-MILESTONES = ("签约", "落地", "开工", "竣工", "投产", "达产")
-
-
-def _exactly_one(model: BaseModel, keys: tuple[str, ...]) -> None:
-    given = [k for k in keys if getattr(model, k) is not None]
-    if len(given) != 1:
-        raise ValueError(f"give exactly one of {', '.join(keys)}")
-
-
-class Range(BaseModel):
-    """A range of an amount in 万元: ``min`` inclusive, ``below`` exclusive."""
-
-    model_config = _STRICT
-    min: float | None = None
-    below: float | None = None
-
-
-class Condition(BaseModel):
-    """Applicability (适用范围): every key given must hold."""
-
-    model_config = _STRICT
-    sectors: list[Sector] | None = None
-    exclude_sectors: list[Sector] | None = None
-    in_development_zone: StrictBool | None = None
-    investment_wan: Range | None = None
-    stages: list[str] | None = Field(
-        default=None,
-        description="the project's stage is one of these: for a rule, the stage its episode "
-        "belongs to (deadline: at the anchor; stagnation: when the silence began; shortfall: "
-        "when the first level was reached; cadence: the stage the period was owed in); "
-        "for a route or an assignment, the warning's stage. Not allowed in scope.",
-    )
-    attributes: dict[str, str | int | float | StrictBool] | None = None
-
-
-class Assignment(BaseModel):
-    """Units that act, when the condition holds (first match wins)."""
-
-    model_config = _STRICT
-    when: Condition | None = None
-    units: list[str] = Field(min_length=1)
-
-
-def _assignments(value: Any) -> Any:
-    # A plain list of unit names is the unconditional assignment.
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return [{"units": value}] if value else []
-    return value
-
-
-class LevelDef(BaseModel):
-    """A level's local name (黄灯预警 ...), the action it triggers (提示函, 督办 ...) and the
-    units it goes to at that level, whatever the tier (同江: the letter is copied to the
-    city leader in charge; supervision goes to the party committee and government)."""
-
-    model_config = _STRICT
-    name: str
-    action: str = ""
-    units: list[str] = []
 
 
 class Parameter(BaseModel):
@@ -189,206 +136,13 @@ class Signoff(BaseModel):
         return self
 
 
-class Duration(BaseModel):
-    """Exactly one of days, working_days, months."""
-
-    model_config = _STRICT
-    days: Number | None = None
-    working_days: Number | None = None
-    months: Number | None = None
-
-    @model_validator(mode="after")
-    def _one(self) -> Duration:
-        _exactly_one(self, ("days", "working_days", "months"))
-        return self
-
-
-class Band(Duration):
-    """One investment band of a limit: applies while investment_wan < ``below``."""
-
-    below: float | None = Field(default=None, description="exclusive upper bound in 万元")
-
-
-class Limit(BaseModel):
-    """A deadline's red limit: one duration, or bands by investment (万元)."""
-
-    model_config = _STRICT
-    days: Number | None = None
-    working_days: Number | None = None
-    months: Number | None = None
-    by_investment: list[Band] | None = None
-
-    @model_validator(mode="after")
-    def _one(self) -> Limit:
-        _exactly_one(self, ("days", "working_days", "months", "by_investment"))
-        if self.by_investment is not None:
-            bands = self.by_investment
-            if not bands or bands[-1].below is not None:
-                raise ValueError("the last band must have no 'below' (it takes the rest)")
-            bounds = [b.below for b in bands[:-1]]
-            if any(b is None for b in bounds) or bounds != sorted(bounds):  # type: ignore[type-var]
-                raise ValueError("bands must have increasing 'below' bounds")
-        return self
-
-
-class EarlyLevel(BaseModel):
-    """A level some fraction of the red limit before it (``1/6``: orange at 75 of 90 days),
-    or at its own duration from the anchor."""
-
-    model_config = _STRICT
-    before_limit: Number | None = None
-    days: Number | None = None
-    working_days: Number | None = None
-    months: Number | None = None
-
-    @model_validator(mode="after")
-    def _one(self) -> EarlyLevel:
-        _exactly_one(self, ("before_limit", "days", "working_days", "months"))
-        return self
-
-
-class Anchor(BaseModel):
-    """Where a clock starts: a step completed or started, a stage entered, or a plan date."""
-
-    model_config = _STRICT
-    step_completed: str | None = None
-    step_started: str | None = None
-    stage_entered: str | None = None
-    plan: Literal["start", "completion", "production"] | None = None
-
-    @model_validator(mode="after")
-    def _one(self) -> Anchor:
-        _exactly_one(self, ("step_completed", "step_started", "stage_entered", "plan"))
-        return self
-
-
-class Target(BaseModel):
-    """What ends a deadline's clock: a step completed (or started)."""
-
-    model_config = _STRICT
-    step_completed: str | None = None
-    step_started: str | None = None
-
-    @model_validator(mode="after")
-    def _one(self) -> Target:
-        _exactly_one(self, ("step_completed", "step_started"))
-        return self
-
-
-class RuleBase(BaseModel):
-    model_config = _STRICT
-    id: str = Field(pattern=r"^[a-z][a-z0-9_.-]*$", max_length=80)
-    clause: str = Field(min_length=1, description="the policy clause, e.g. 'jiande-2024.txt 五.2'")
-    title: str = Field(min_length=1, description="short Chinese name of the rule")
-    message: str = Field(min_length=1, description="Chinese sentence template; {fields} allowed")
-    when: Condition | None = None
-    reading: str | None = Field(default=None, description="how the pack reads a vague clause")
-    level_overrides: dict[Level, LevelDef] = Field(
-        default={},
-        description="this rule's own name, action and units for a level, replacing the pack's "
-        "(a clock whose miss is not the pack's 督办, say)",
-    )
-    quote: str | None = Field(default=None, description="the clause's own words, in Chinese")
-    summary: str | None = Field(default=None, description="what the rule does, in English")
-    subject: str | None = None
-
-    @field_validator("message")
-    @classmethod
-    def _template(cls, value: str) -> str:
-        try:
-            names = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
-        except ValueError as exc:
-            raise ValueError(f"bad message template: {exc}") from None
-        unknown = names - MESSAGE_FIELDS
-        if unknown:
-            raise ValueError(
-                f"unknown placeholder(s) {sorted(unknown)}; allowed: {sorted(MESSAGE_FIELDS)}"
-            )
-        return value
-
-
-class DeadlineRule(RuleBase):
-    """期限: from an anchor to a limit; levels at thresholds, cleared when the target is done.
-
-    With ``for_each_step``, the rule runs once per listed step (its subject), and ``"*"``
-    in ``anchor`` or ``target`` stands for that step (江阴: each approval item)."""
-
-    kind: Literal["deadline"]
-    anchor: Anchor
-    target: Target
-    limit: Limit
-    levels: dict[Level, Literal["limit"] | EarlyLevel]
-    for_each_step: list[str] | None = Field(
-        default=None, min_length=1, description="run once per step; '*' in anchor/target is the step"
-    )
-
-    @model_validator(mode="after")
-    def _red_is_limit(self) -> DeadlineRule:
-        limits = [lv for lv, spec in self.levels.items() if spec == "limit"]
-        if len(limits) != 1:
-            raise ValueError("exactly one level must be 'limit' (the level reached at the limit)")
-        return self
-
-
-class StagnationRule(RuleBase):
-    """停滞: no progress for a duration while the project is in one of ``stages``."""
-
-    kind: Literal["stagnation"]
-    stages: list[str] = Field(min_length=1)
-    progress: list[str] = ["progress", "step_started", "step_completed"]
-    levels: dict[Level, Duration] = Field(min_length=1)
-
-
-class ShortfallRule(RuleBase):
-    """投资未达序时 / 月调度不符合要求: monthly reports counted, level by count."""
-
-    kind: Literal["shortfall"]
-    stages: list[str] | None = None
-    counts: Literal["shortfall", "noncompliant"] = "shortfall"
-    counting: Literal["cumulative", "consecutive"] = "cumulative"
-    report: str = "monthly_report"
-    levels: dict[Level, int] = Field(min_length=1)
-
-    @field_validator("levels")
-    @classmethod
-    def _positive(cls, value: dict[str, int]) -> dict[str, int]:
-        if any(v < 1 for v in value.values()):
-            raise ValueError("counts must be 1 or more")
-        return value
-
-
-class CadenceRule(RuleBase):
-    """报送: a report due every period (month, ISO week or quarter) while in ``stages``."""
-
-    kind: Literal["cadence"]
-    report: str = Field(description="the event type of the report, e.g. monthly_report")
-    every: Literal["month", "week", "quarter", "year"]
-    due_day: int = Field(
-        ge=1, le=31,
-        description="month: day of the following month; week: ISO weekday of the period "
-        "week (1 = Monday); quarter: day of the quarter's first month; year: day of due_month",
-    )
-    due_month: int | None = Field(
-        default=None, ge=1, le=12,
-        description="year only: the month the yearly report is due in (巫山: 10 for 10月底前)",
-    )
-    year_offset: int = Field(
-        default=0, ge=0, le=1,
-        description="year only: 1 when the report due in year Y is about year Y+1 (next year's list)",
-    )
-
-    @model_validator(mode="after")
-    def _year_fields(self) -> CadenceRule:
-        if (self.every == "year") != (self.due_month is not None):
-            raise ValueError("due_month goes with every: year, and every: year needs it")
-        return self
-    stages: list[str] | None = None
-    levels: dict[Level, Duration] = Field(min_length=1)
-
-
-Rule = Annotated[
-    DeadlineRule | StagnationRule | ShortfallRule | CadenceRule, Field(discriminator="kind")
-]
+# The rule union: each kind's model, from the registry of rule kinds (one module each
+# under kinds/). The static spelling is for type checkers; tests/test_kinds.py holds it
+# equal to the registry.
+if TYPE_CHECKING:
+    Rule = Annotated[DeadlineRule | StagnationRule | ShortfallRule | CadenceRule, Field(discriminator="kind")]
+else:
+    Rule = Annotated[Union[tuple(k.Model for k in REGISTRY.values())], Field(discriminator="kind")]  # noqa: UP007
 
 
 class ProjectSet(BaseModel):
@@ -499,3 +253,40 @@ class PackSpec(BaseModel):
     _unify = field_validator("project_unit", mode="before")(
         classmethod(lambda cls, v: _assignments(v))
     )
+
+
+__all__ = [  # what other modules import from here, the kinds' models and shared parts included
+    "MESSAGE_FIELDS",
+    "MILESTONES",
+    "Anchor",
+    "Assignment",
+    "Band",
+    "CadenceRule",
+    "CalendarYear",
+    "Condition",
+    "DeadlineRule",
+    "Duration",
+    "EarlyLevel",
+    "Ladder",
+    "LevelDef",
+    "Limit",
+    "NotEncoded",
+    "Number",
+    "PackSpec",
+    "Parameter",
+    "PolicyRef",
+    "ProjectSet",
+    "Range",
+    "RateDef",
+    "ReportSum",
+    "Route",
+    "Rule",
+    "RuleBase",
+    "ShortfallRule",
+    "Signoff",
+    "StageDef",
+    "StageEntry",
+    "StagnationRule",
+    "StepDef",
+    "Target",
+]

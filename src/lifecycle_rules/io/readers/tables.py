@@ -1,0 +1,239 @@
+"""The table layouts into histories: a *wide* sheet (one row per project, a date column
+per milestone), or a projects table joined with an events table. Each cell is read as
+its field's kind; a project with any bad cell becomes one :class:`Reject` naming them
+all."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator, Mapping, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+from lifecycle_rules.io.readers.columns import _PROJECT_SECTIONS, _Column, _Mapping
+from lifecycle_rules.io.readers.sheets import _blank, _open_sheet, _Sheet
+from lifecycle_rules.io.readers.values import _SURROGATE, _amount, _is_empty, _iso, _norm, _period, _text
+from lifecycle_rules.io.records import Record, Reject, undecodable
+
+_PROJECT_KINDS = {
+    "id": "id",
+    "name": "text",
+    "sector": "sector",
+    "in_development_zone": "bool",
+    "investment_wan": "amount",
+    "region": "text",
+}
+_EVENT_KINDS = {
+    "project_id": "id",
+    "date": "date",
+    "type": "event_type",
+    "step": "text",
+    "period": "period",
+    "planned_wan": "amount",
+    "actual_wan": "amount",
+    "compliant": "bool",
+    "warning": "text",
+    "action": "action",
+    "until": "date",
+}
+
+
+@dataclass(frozen=True)
+class _Problem:
+    file: str
+    locator: str
+    field: str | None
+    message: str
+
+
+def _reject(problems: Sequence[_Problem], project_id: str | None) -> Reject:
+    """One reject for the record: placed at the first problem, listing them all."""
+    first = problems[0]
+    parts = [first.message]
+    for p in problems[1:]:
+        place = [p.file] if p.file != first.file else []
+        place += [p.locator] if (p.file, p.locator) != (first.file, first.locator) else []
+        place += [p.field] if p.field else []
+        parts.append(f"{' '.join(place)}: {p.message}" if place else p.message)
+    return Reject(first.file, first.locator, project_id, first.field, "；".join(parts))
+
+
+def _convert(kind: str, value: object, mapping: _Mapping) -> object:
+    if kind == "date":
+        return _iso(value)
+    if kind == "amount":
+        return _amount(value)
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, (int, float)) and value in (0, 1):
+            return bool(value)
+        flag = mapping.booleans.get(_norm(_text(value)))
+        if flag is None:
+            raise ValueError(f"无法识别为是/否: '{value}'")
+        return flag
+    text = _text(value)
+    if kind == "sector":
+        sector = mapping.sectors.get(_norm(text))
+        if sector is None:
+            known = "、".join(sorted(set(mapping.sectors.values())))
+            raise ValueError(f"行业无法识别: '{text}'（可用: {known} 或其中文名称）")
+        return sector
+    if kind == "event_type":
+        return mapping.event_types.get(_norm(text), text)
+    if kind == "action":
+        return mapping.actions.get(_norm(text), text)
+    return text  # "id", "text"; "period" is finished by the caller, which knows the type
+
+
+def _cells(
+    sheet: _Sheet, locator: str, cells: Sequence[object], kinds: Mapping[str, str]
+) -> tuple[dict[_Column, object], list[_Problem]]:
+    values: dict[_Column, object] = {}
+    problems: list[_Problem] = []
+    for column in sheet.columns:
+        raw = cells[column.index] if column.index < len(cells) else None
+        if _is_empty(raw):
+            continue
+        if isinstance(raw, str) and _SURROGATE.search(raw):
+            message = undecodable(str(sheet.encoding))
+            problems.append(_Problem(sheet.file, locator, column.header, message))
+            continue
+        kind = "date" if column.section in ("plan", "milestones") else kinds.get(column.name, "text")
+        try:
+            values[column] = raw if kind == "period" else _convert(kind, raw, sheet.mapping)
+        except ValueError as exc:
+            problems.append(_Problem(sheet.file, locator, column.header, str(exc)))
+    return values, problems
+
+
+def _project_row(
+    sheet: _Sheet, locator: str, cells: Sequence[object]
+) -> tuple[str | None, dict[str, Any], list[_Problem]]:
+    values, problems = _cells(sheet, locator, cells, _PROJECT_KINDS)
+    project: dict[str, object] = {}
+    plan: dict[str, object] = {}
+    events: list[dict[str, object]] = []
+    for column, value in values.items():
+        if column.section == "project":
+            project[column.name] = value
+        elif column.section == "plan":
+            plan[column.name] = value
+        else:
+            events.append({"date": value, "type": "step_completed", "step": column.name})
+    project_id = cast(str | None, project.get("id"))
+    if project_id is None and not any(p.field == sheet.id_header for p in problems):
+        problems.insert(0, _Problem(sheet.file, locator, sheet.id_header, "缺少项目代码"))
+    return project_id, {"project": project, "plan": plan, "events": events}, problems
+
+
+def _event_row(
+    sheet: _Sheet, locator: str, cells: Sequence[object]
+) -> tuple[str | None, dict[str, object], list[_Problem]]:
+    values, problems = _cells(sheet, locator, cells, _EVENT_KINDS)
+    by_name = {c.name: c for c in sheet.columns}
+    event: dict[str, object] = {}
+    for column, value in values.items():
+        if column.name == "period":
+            try:
+                value = _period(value, values.get(by_name["type"]))
+            except ValueError as exc:
+                problems.append(_Problem(sheet.file, locator, column.header, str(exc)))
+                continue
+        event[column.name] = value
+    project_id = cast(str | None, event.pop("project_id", None))
+    failed = {p.field for p in problems}
+    for name, message in (("date", "缺少日期"), ("type", "缺少类型")):
+        if name not in event and by_name[name].header not in failed:
+            problems.append(_Problem(sheet.file, locator, by_name[name].header, message))
+    if project_id is None and sheet.id_header not in failed:
+        problems.insert(0, _Problem(sheet.file, locator, sheet.id_header, "缺少项目代码"))
+    return project_id, event, problems
+
+
+def _by_date(history: dict[str, Any]) -> dict[str, Any]:
+    # ISO strings sort as dates; the sort is stable, so same-day events keep input order.
+    history["events"].sort(key=lambda e: e["date"])
+    return history
+
+
+_Pending = tuple[int, str | None, dict[str, object], list[_Problem]]  # row, id, event, problems
+
+
+def _table_records(
+    path: Path, encoding: str | None, mapping: _Mapping, events_path: Path | None
+) -> Generator[Record | None, None, None]:
+    sheet, rows = _open_sheet(path, encoding, mapping, _PROJECT_SECTIONS, [("project", "id")])
+    with closing(rows):
+        if events_path is None:
+            yield None
+            for number, cells in rows:
+                if not _blank(cells):
+                    yield _project_record(sheet, number, cells)
+            return
+
+        required = [("events", "project_id"), ("events", "date"), ("events", "type")]
+        events_sheet, event_rows = _open_sheet(events_path, encoding, mapping, ("events",), required)
+        with closing(event_rows):
+            yield None
+            pending, strays = _group_events(events_sheet, event_rows)
+        seen: dict[str, int] = {}
+        for number, cells in rows:
+            if not _blank(cells):
+                yield _project_record(sheet, number, cells, pending, seen)
+        yield from _leftover_events(events_sheet, sheet.file, pending, strays)
+
+
+def _project_record(
+    sheet: _Sheet,
+    number: int,
+    cells: Sequence[object],
+    pending: dict[str, list[_Pending]] | None = None,
+    seen: dict[str, int] | None = None,
+) -> Record:
+    locator = f"row {number}"
+    project_id, history, problems = _project_row(sheet, locator, cells)
+    if pending is not None and seen is not None and project_id is not None:
+        if project_id in seen:
+            # Its events went to the first row with this id; a second history would lack them.
+            message = f"项目代码重复: '{project_id}' 已在 row {seen[project_id]} 出现"
+            problems.insert(0, _Problem(sheet.file, locator, sheet.id_header, message))
+        else:
+            seen[project_id] = number
+            for _, _, event, event_problems in pending.pop(project_id, []):
+                history["events"].append(event)
+                problems.extend(event_problems)
+    if problems:
+        return Record(sheet.file, locator, None, _reject(problems, project_id))
+    return Record(sheet.file, locator, _by_date(history), None)
+
+
+def _group_events(
+    sheet: _Sheet, rows: Iterator[tuple[int, Sequence[object]]]
+) -> tuple[dict[str, list[_Pending]], list[_Pending]]:
+    """Hold the events table in memory, by project id; rows without an id are strays."""
+    pending: dict[str, list[_Pending]] = {}
+    strays: list[_Pending] = []
+    for number, cells in rows:
+        if _blank(cells):
+            continue
+        project_id, event, problems = _event_row(sheet, f"row {number}", cells)
+        item = (number, project_id, event, problems)
+        if project_id is None:
+            strays.append(item)
+        else:
+            pending.setdefault(project_id, []).append(item)
+    return pending, strays
+
+
+def _leftover_events(
+    sheet: _Sheet, projects_file: str, pending: dict[str, list[_Pending]], strays: list[_Pending]
+) -> Iterator[Record]:
+    leftovers = [item for items in pending.values() for item in items] + strays
+    for number, project_id, _, problems in sorted(leftovers, key=lambda item: item[0]):
+        locator = f"row {number}"
+        if project_id is not None:
+            orphan = f"项目代码 '{project_id}' 不在项目表 {projects_file} 中"
+            problems = [_Problem(sheet.file, locator, sheet.id_header, orphan), *problems]
+        yield Record(sheet.file, locator, None, _reject(problems, project_id))

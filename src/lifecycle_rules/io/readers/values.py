@@ -1,0 +1,133 @@
+"""Cell values as the export readers read them: dates, amounts, periods and text, and
+the normalised key under which headers and value words are looked up. Pure functions;
+a value that cannot be read raises ``ValueError`` with the message a reject shows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+
+__all__ = ["parse_date"]
+
+# Excel's 1900 date system: serial 1 is 1900-01-01, and serial 60 is the
+# non-existent 1900-02-29 kept for Lotus 1-2-3 compatibility.
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_EXCEL_MAX_SERIAL = 2958465  # 9999-12-31
+
+_DATE_SEP = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+_DATE_CN = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?")
+_DATE_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_DATE_FORMATS = ((_DATE_SEP, (1, 3, 4)), (_DATE_CN, (1, 2, 3)), (_DATE_COMPACT, (1, 2, 3)))
+_AMOUNT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_PERIOD_MONTH = re.compile(r"(\d{4})(?:\s*[-/.年]\s*(\d{1,2})\s*月?|(\d{2}))")
+_PERIOD_WEEK = re.compile(r"(\d{4})\s*(?:-?\s*W|年第?)\s*(\d{1,2})\s*周?", re.IGNORECASE)
+# A byte the encoding could not decode, as errors="surrogateescape" keeps it in the text.
+_SURROGATE = re.compile(r"[\udc80-\udcff]")
+
+
+def parse_date(value: object) -> dt.date:
+    """Read a date cell: ISO, ``2024/7/2``, ``2024.7.2``, ``2024年7月2日``,
+    ``20240702``, a date/datetime, or an Excel serial number (1900 system)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, bool):
+        raise ValueError(f"日期无法识别: {value!r}")
+    if isinstance(value, (int, float)):
+        return _date_from_number(value)
+    if not isinstance(value, str):
+        raise ValueError(f"日期无法识别: {value!r}")
+    text = unicodedata.normalize("NFKC", value).strip()
+    for pattern, groups in _DATE_FORMATS:
+        match = pattern.fullmatch(text)
+        if match:
+            year, month, day = (int(match.group(g)) for g in groups)
+            return _checked_date(year, month, day, value)
+    raise ValueError(f"日期无法识别: '{value}'")
+
+
+def _checked_date(year: int, month: int, day: int, original: object) -> dt.date:
+    try:
+        return dt.date(year, month, day)
+    except ValueError as exc:
+        raise ValueError(f"日期无法识别: '{original}' ({exc})") from None
+
+
+def _date_from_number(number: float) -> dt.date:
+    if not math.isfinite(number):
+        raise ValueError(f"日期无法识别: {number!r}")
+    whole = math.floor(number)  # a fraction is the time of day
+    if 19000101 <= whole <= 99991231 and whole == number:
+        # An 8-digit number in a date column is 20240702 typed as a number.
+        return _checked_date(whole // 10000, whole // 100 % 100, whole % 100, number)
+    if whole == 60:
+        raise ValueError("日期无法识别: Excel 序列号 60 是不存在的 1900-02-29")
+    if 1 <= whole <= _EXCEL_MAX_SERIAL:
+        return _EXCEL_EPOCH + dt.timedelta(days=whole if whole > 60 else whole + 1)
+    raise ValueError(f"日期无法识别: {number!r}")
+
+
+def _iso(value: object) -> str:
+    return parse_date(value).isoformat()
+
+
+def _amount(value: object) -> int | float:
+    if isinstance(value, bool):
+        raise ValueError(f"金额无法识别: {value!r}（单位万元，应为数字）")
+    if isinstance(value, (int, float)):
+        number: int | float = value
+    else:
+        text = re.sub(r"[\s,]", "", unicodedata.normalize("NFKC", str(value)))
+        if not _AMOUNT.fullmatch(text):
+            raise ValueError(f"金额无法识别: '{value}'（单位万元，应为数字）")
+        number = int(text) if text.lstrip("+-").isdigit() else float(text)
+    if isinstance(number, float):
+        if not math.isfinite(number):
+            raise ValueError(f"金额无法识别: '{value}'（单位万元，应为数字）")
+        # Excel hands every number over as a float; 65000.0 and "65,000" must agree.
+        if number.is_integer():
+            return int(number)
+    return number
+
+
+def _text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # Excel returns the number 2024017 as 2024017.0
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _norm(text: str) -> str:
+    """Header/value key: NFKC (full-width = half-width), no whitespace, case folded."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text).replace("\ufeff", "")).casefold()
+
+
+def _is_empty(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _period(value: object, event_type: object) -> str:
+    if isinstance(value, (dt.date, dt.datetime)):
+        # Excel turns a typed "2024-03" into the date 2024-03-01.
+        day = value.date() if isinstance(value, dt.datetime) else value
+        if event_type == "weekly_report":
+            iso = day.isocalendar()
+            return f"{iso.year}-W{iso.week:02d}"
+        return f"{day.year}-{day.month:02d}"
+    text = unicodedata.normalize("NFKC", _text(value))
+    week = _PERIOD_WEEK.fullmatch(text)
+    if week:
+        return f"{week.group(1)}-W{int(week.group(2)):02d}"
+    month = _PERIOD_MONTH.fullmatch(text)
+    if month:
+        number = int(month.group(2) or month.group(3))
+        if not 1 <= number <= 12:
+            raise ValueError(f"期间无法识别: '{value}'")
+        return f"{month.group(1)}-{number:02d}"
+    return text

@@ -1,0 +1,68 @@
+"""What reading an input gives, as readers, the batch runner and writers share it: a
+:class:`Record` per input project, a :class:`Reject` that says why a record has no
+history, and a :class:`LineBlock` of JSON lines (the batch's unit of work).
+
+Plain values, no I/O: readers make them, the batch runner passes them on, writers
+write rejects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["LineBlock", "Record", "Reject", "undecodable"]
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One rejected input record, named as a user finds it in an editor or Excel."""
+
+    file: str
+    locator: str
+    project_id: str | None
+    field: str | None
+    message: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "locator": self.locator,
+            "project_id": self.project_id,
+            "field": self.field,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class Record:
+    """One input project: a history, or the reject that explains why there is none."""
+
+    file: str
+    locator: str
+    history: dict[str, Any] | str | None  # a str is a JSON line left unparsed (raw_json=True)
+    reject: Reject | None
+
+
+@dataclass(frozen=True)
+class LineBlock:
+    """Whole lines of a UTF-8 JSON Lines file, as bytes: the batch's unit of work, split
+    and parsed in the worker processes (the reading process only cuts the file)."""
+
+    file: str
+    first_line: int  # the number of the block's first line (1-based)
+    data: bytes
+
+    def lines(self) -> Iterator[tuple[str, bytes]]:
+        """(locator, line) for each line that is not blank."""
+        for number, raw in enumerate(self.data.split(b"\n"), self.first_line):
+            if raw.endswith(b"\r"):
+                raw = raw[:-1]
+            if raw.strip():
+                yield f"line {number}", raw
+
+
+def undecodable(encoding: str) -> str:
+    """The reject message of a line or cell with bytes the encoding cannot decode."""
+    return f"含无法按 {encoding} 解码的字节（可用 encoding= 指定）"
