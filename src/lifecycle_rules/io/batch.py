@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ from lifecycle_rules.core.engine import evaluate
 from lifecycle_rules.core.gaps import CALENDAR_NOTICE
 from lifecycle_rules.core.results import Result
 from lifecycle_rules.errors import HistoryError
-from lifecycle_rules.io.records import LineBlock, Record, Reject, undecodable
+from lifecycle_rules.io.records import LineBlock, Note, Record, Reject, undecodable
 from lifecycle_rules.io.writers import result_json
 from lifecycle_rules.pack.compile import Pack
 from lifecycle_rules.pack.plugins import load_pack
@@ -40,11 +41,17 @@ class Summary:
     warnings: Counter[str] = field(default_factory=Counter)
     calendar_notices: int = 0
     unknown_years: Counter[int] = field(default_factory=Counter)  # year -> projects that needed it
+    skipped: int = 0  # rows that are not projects
+    unused_columns: int = 0
 
     def lines(self) -> list[str]:
         levels = ", ".join(f"{lv} {self.warnings[lv]}" for lv in ("yellow", "orange", "red"))
-        out = [f"read {self.read}, evaluated {self.evaluated}, rejected {self.rejected}; "
+        skipped = f", skipped {self.skipped} (not projects: see notices)" if self.skipped else ""
+        out = [f"read {self.read}, evaluated {self.evaluated}, rejected {self.rejected}{skipped}; "
                f"warnings: {levels}; notices: {self.notices}"]
+        if self.unused_columns:
+            out.append(f"columns not used: {self.unused_columns} (no field takes them: see notices, "
+                       "or map them with --mapping)")
         if self.unknown_years:
             years = ", ".join(f"{y} ({n} project{'s' if n > 1 else ''})"
                               for y, n in sorted(self.unknown_years.items()))
@@ -54,8 +61,9 @@ class Summary:
         return out
 
 
-# (file, locator, history: a dict, or a JSON line's text or bytes; or the reader's reject)
-Item = tuple[str, str, Any, Reject | None]
+# (file, locator, history: a dict, or a JSON line's text or bytes; the reader's reject;
+# the column each field came from, for a sheet's row) or a reader's note
+Item = tuple[str, str, Any, Reject | None, Mapping[str, str] | None] | Note
 Chunk = list[Item] | LineBlock
 Notice = dict[str, Any]  # {"file", "locator", "project_id", "notice"}
 
@@ -67,6 +75,8 @@ class Out:
 
     read: int = 0
     evaluated: int = 0
+    skipped: int = 0  # rows that are not projects (合计, notes under the table)
+    unused_columns: int = 0
     levels: Counter[str] = field(default_factory=Counter)
     calendar_notices: int = 0
     unknown_years: Counter[int] = field(default_factory=Counter)
@@ -76,17 +86,43 @@ class Out:
     data: bytes = b""  # with it: the results' lines, each ending in a newline
 
 
-def history_reject(file: str, locator: str, exc: HistoryError) -> Reject:
-    """The reject of a record whose history is invalid: its field as ``events[3].date``."""
+def history_reject(file: str, locator: str, exc: HistoryError,
+                   columns: Mapping[str, str] | None = None) -> Reject:
+    """The reject of a record whose history is invalid: its field as ``events[3].date``,
+    or, for a sheet's row, the column as the file spells it and the problem in Chinese."""
     field_name = exc.field
     if exc.event_index is not None:
         field_name = f"events[{exc.event_index}]" + (f".{exc.field}" if exc.field else "")
+    if columns is not None:
+        column = columns.get(exc.field or "") if exc.event_index is None else \
+            columns.get(f"events[{exc.event_index}]")
+        return Reject(file, locator, exc.project_id, column or field_name, in_chinese(exc.detail))
     return Reject(file, locator, exc.project_id, field_name, exc.detail)
+
+
+# What the history's validation says, in the words of a sheet's reader (pydantic's and
+# the engine's messages, by their opening words); anything else is shown as it is.
+_CHINESE = (
+    (re.compile(r"String should have at most (\d+) characters?"), "超过 {0} 个字符"),
+    (re.compile(r"String should have at least 1 character"), "不能为空"),
+    (re.compile(r"Input should be greater than or equal to 0"), "不能为负数"),
+    (re.compile(r"unknown step '([^']*)' for pack (\S+)"), "环节“{0}”不是规则包 {1} 的环节、别名或里程碑词"),
+    (re.compile(r"unknown event type '([^']*)' for pack (\S+)"), "事件类型“{0}”不是规则包 {1} 的事件类型"),
+    (re.compile(r"a date between (\S+) and (\S+) is expected"), "日期须在 {0} 至 {1} 之间"),
+)
+
+
+def in_chinese(message: str) -> str:
+    for pattern, words in _CHINESE:
+        found = pattern.search(message)
+        if found:
+            return words.format(*found.groups())
+    return message
 
 
 def _items(chunk: Chunk) -> Iterable[Item]:
     if isinstance(chunk, LineBlock):
-        return ((chunk.file, locator, line, None) for locator, line in chunk.lines())
+        return ((chunk.file, locator, line, None, None) for locator, line in chunk.lines())
     return chunk
 
 
@@ -101,7 +137,17 @@ def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool, as_lines: 
         from lifecycle_rules.engines import get_engine  # only when another engine is named
 
         run_one = get_engine(engine)
-    for file, locator, history, rejected in _items(chunk):
+    for item in _items(chunk):
+        if isinstance(item, Note):
+            out.notices.append({"file": item.file, "locator": item.locator, "project_id": None,
+                                "notice": item.text})
+            if item.kind == "skipped":
+                out.read += 1
+                out.skipped += 1
+            elif item.kind == "column":
+                out.unused_columns += 1
+            continue
+        file, locator, history, rejected, columns = item
         out.read += 1
         if rejected is not None:
             out.rejects.append(rejected)
@@ -109,7 +155,7 @@ def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool, as_lines: 
         try:
             result = run_one(pack, history, as_of, include_closed)
         except HistoryError as exc:
-            reject = history_reject(file, locator, exc)
+            reject = history_reject(file, locator, exc, columns)
             if isinstance(history, bytes):
                 try:
                     history.decode("utf-8")
@@ -147,7 +193,7 @@ def _worker_chunk(as_of: dt.date, include_closed: bool, as_lines: bool, engine: 
     return _evaluate_chunk(_WORKER["pack"], as_of, include_closed, as_lines, chunk, engine)
 
 
-def _chunks(records: Iterable[Record | LineBlock]) -> Iterator[Chunk]:
+def _chunks(records: Iterable[Record | Note | LineBlock]) -> Iterator[Chunk]:
     """Records in chunks of CHUNK, and each block of JSON lines as a chunk of its own."""
     chunk: list[Item] = []
     for rec in records:
@@ -157,7 +203,8 @@ def _chunks(records: Iterable[Record | LineBlock]) -> Iterator[Chunk]:
                 chunk = []
             yield rec
             continue
-        chunk.append((rec.file, rec.locator, rec.history, rec.reject))
+        chunk.append(rec if isinstance(rec, Note) else
+                     (rec.file, rec.locator, rec.history, rec.reject, rec.columns))
         if len(chunk) >= CHUNK:
             yield chunk
             chunk = []
@@ -207,7 +254,7 @@ def count_lines(path: Path) -> int | None:
 def run(
     pack_ref: str,
     parameters: dict[str, Any],
-    records: Iterable[Record | LineBlock],
+    records: Iterable[Record | Note | LineBlock],
     as_of: dt.date,
     write: Callable[[dict[str, Any]], None],
     reject: Callable[[Reject], None],
@@ -240,6 +287,8 @@ def run(
         summary.warnings.update(out.levels)
         summary.calendar_notices += out.calendar_notices
         summary.unknown_years.update(out.unknown_years)
+        summary.skipped += out.skipped
+        summary.unused_columns += out.unused_columns
         for r in out.rejects:
             reject(r)
         for n in out.notices:

@@ -20,6 +20,7 @@ used.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -157,3 +158,43 @@ def end_warning(calendar: WorkCalendar, day: dt.date, what: str) -> str | None:
 def describe(calendar: WorkCalendar) -> list[tuple[int, str, str]]:
     """(year, where it comes from, the notice it copies) for each known year."""
     return [(y, s.origin, s.source) for y, s in calendar.years.items()]
+
+
+def run_calendar(files: list[Path]) -> WorkCalendar:
+    """The run's calendar; calendar packages that failed to load are said on stderr."""
+    for p in installed_packages():
+        if p.error is not None:
+            print(f"lifecycle-rules: warning: calendar package {p.name} ({p.origin}) failed to load, its "
+                  f"years are not used: {p.error}", file=sys.stderr)
+    return load_calendar(*files)
+
+
+def command(calendar: WorkCalendar, pack_ref: str | None, as_of: dt.date | None) -> int:
+    """`lifecycle-rules calendar`: each known year and its source; warnings on stderr."""
+    from lifecycle_rules.pack.compile import pack_years
+    from lifecycle_rules.pack.plugins import load_pack
+
+    if pack_ref:
+        pack = load_pack(pack_ref)
+        calendar = calendar.over(pack_years(pack.spec, pack.source))
+    rows: list[list[Any]] = []  # [first, last, origin, source]
+    for year, sched in calendar.years.items():
+        if rows and rows[-1][1] == year - 1 and rows[-1][2:] == [sched.origin, sched.source]:
+            rows[-1][1] = year
+        else:
+            rows.append([year, year, sched.origin, sched.source])
+    print("years\tfrom\tsource")
+    for first, last, origin, source in rows:
+        span = str(first) if first == last else f"{first}-{last}"
+        print(f"{span}\t{origin}\t{source}")
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()  # Asia/Shanghai
+    warned = False
+    for day, what in ((today, "today"), (as_of, "--as-of")):
+        said = end_warning(calendar, day, what) if day is not None else None
+        if said:
+            print(f"lifecycle-rules: warning: {said}", file=sys.stderr)
+            warned = True
+    if not warned:
+        end = calendar.last_known_day(today)
+        print(f"lifecycle-rules: the schedule is known up to {end}", file=sys.stderr)
+    return 1 if any(p.error for p in installed_packages()) else 0

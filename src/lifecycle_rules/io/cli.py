@@ -2,43 +2,72 @@
 
 Exit status: 0 success (whatever warnings were found); 1 some input was rejected (unless
 ``--allow-rejects``) or a pack test failed; 2 bad usage, a pack that cannot be loaded, or
-an unreadable input file.
+an unreadable input file. Every exit 2 is one line on stderr, ``lifecycle-rules: ...``;
+options and files are checked before any input is read or any output file is made.
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
+import datetime as dt
 import json
 import os
 import sys
+import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from lifecycle_rules import __version__
-from lifecycle_rules.core.dates import parse_iso_date
 from lifecycle_rules.errors import LifecycleRulesError
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage error is one line on stderr and exit 2 (argparse's usage block is --help's)."""
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith("argument "):  # "argument --as-of: ..." names the option
+            self.exit(2, f"lifecycle-rules: {message.removeprefix('argument ')}\n")
+        self.exit(2, f"lifecycle-rules: {message} (see {self.prog} --help)\n")
+
+
 def _param(text: str) -> tuple[str, Any]:
-    if "=" not in text:
+    name, equals, value = text.partition("=")
+    if not equals or not name.strip():
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    name, value = text.split("=", 1)
     try:
         return name.strip(), json.loads(value)
     except json.JSONDecodeError:
         return name.strip(), value
 
 
-def _date(text: str) -> Any:
+def _date(text: str) -> dt.date:
+    """A day as data writes it (2024-11-30, 2024/11/30, 2024.11.30, 2024年11月30日), read by
+    the readers' parse_date; not a bare number (20241130, an Excel serial) nor a time."""
+    from lifecycle_rules.io.readers.values import parse_date
+
+    plain = unicodedata.normalize("NFKC", text).strip()
     try:
-        return parse_iso_date(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        if plain.isdigit() or ":" in plain:
+            raise ValueError(plain)
+        return parse_date(plain)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (use 2024-11-30)") from None
+
+
+def _jobs(text: str) -> int:
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = -1
+    if jobs < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of worker processes (0: all cores)")
+    return jobs
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="lifecycle-rules",
         description="Investment-project lifecycle warnings from city rule packs.",
     )
@@ -47,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("evaluate", help="evaluate project histories on a day")
     ev.add_argument("--pack", required=True, help="pack id (see 'packs') or a pack directory")
-    ev.add_argument("--as-of", required=True, type=_date, help="the day, YYYY-MM-DD (Asia/Shanghai)")
+    ev.add_argument("--as-of", required=True, type=_date,
+                    help="the day, 2024-11-30 (or 2024/11/30, 2024年11月30日; Asia/Shanghai)")
     ev.add_argument("inputs", nargs="+", type=Path, metavar="FILE",
                     help="histories: .jsonl, .csv (UTF-8 or GBK) or .xlsx")
     ev.add_argument("-o", "--output", type=Path, help="output file (.jsonl, .csv, .xlsx); default stdout JSONL")
@@ -58,11 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="where notices go (what was not evaluated and why; default: "
                     "OUTPUT.notices.jsonl, or stderr)")
     ev.add_argument("--allow-rejects", action="store_true", help="exit 0 even if records were rejected")
-    ev.add_argument("--jobs", type=int, default=1, help="worker processes (0: all cores)")
+    ev.add_argument("--jobs", type=_jobs, default=1, help="worker processes (0: all cores)")
     ev.add_argument("--encoding", help="CSV encoding (default: detect UTF-8 or GBK)")
     ev.add_argument("--mapping", type=Path, help="YAML column mapping for CSV/XLSX")
     ev.add_argument("--layout", choices=["auto", "jsonl", "wide", "tables"], default="auto")
     ev.add_argument("--events", type=Path, help="events table, with a projects table as FILE")
+    _sheet_option(ev)
     ev.add_argument("--include-closed", action="store_true", help="also list closed warnings")
     ev.add_argument("--engine", choices=["native", "durable"], default="native",
                     help="durable: the second, independent engine (durable-rules), for checking")
@@ -75,15 +106,27 @@ def build_parser() -> argparse.ArgumentParser:
     ra.add_argument("--pack", required=True)
     ra.add_argument("--as-of", required=True, type=_date)
     ra.add_argument("inputs", nargs="+", type=Path, metavar="FILE")
-    ra.add_argument("-o", "--output", type=Path, help="write the rates as .json, .jsonl or .csv")
+    ra.add_argument("-o", "--output", type=Path, help="write the rates as .json, .jsonl, .csv or .xlsx")
     ra.add_argument("--encoding")
     ra.add_argument("--mapping", type=Path)
     ra.add_argument("--layout", choices=["auto", "jsonl", "wide", "tables"], default="auto")
     ra.add_argument("--events", type=Path)
+    _sheet_option(ra)
     ra.add_argument("--param", action="append", type=_param, default=[], metavar="NAME=VALUE")
     ra.add_argument("--allow-rejects", action="store_true")
 
     sub.add_parser("packs", help="list installed packs")
+
+    ins = sub.add_parser("inspect", help="how an export will be read: sheet, header, every column's "
+                         "fate, counts and rejects; evaluates nothing")
+    ins.add_argument("inputs", nargs="+", type=Path, metavar="FILE")
+    ins.add_argument("--mapping", type=Path, help="YAML column mapping laid over the default")
+    ins.add_argument("--pack", help="also check the histories against this pack (steps, event types)")
+    ins.add_argument("--encoding", help="CSV encoding (default: detect UTF-8 or GBK)")
+    _sheet_option(ins)
+
+    mp = sub.add_parser("mapping", help="print the default column mapping, a file to start --mapping from")
+    mp.add_argument("-o", "--output", type=Path)
 
     ca = sub.add_parser("calendar", help="known years of the working-day schedule and where each comes from")
     _calendar_option(ca)
@@ -98,6 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _sheet_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sheet", metavar="NAME|N",
+                   help="the worksheet of an .xlsx to read: its name or number (default: the first "
+                   "sheet whose header names the project code column)")
+
+
 def _calendar_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--calendar", action="append", type=Path, default=[], metavar="FILE",
                    help="a calendar file giving years of the working-day schedule (the State Council "
@@ -106,14 +155,9 @@ def _calendar_option(p: argparse.ArgumentParser) -> None:
 
 
 def _run_calendar(files: list[Path]) -> Any:
-    """The run's calendar; calendar packages that failed to load are said on stderr."""
-    from lifecycle_rules.io.calendars import installed_packages, load_calendar
+    from lifecycle_rules.io.calendars import run_calendar
 
-    for p in installed_packages():
-        if p.error is not None:
-            print(f"lifecycle-rules: warning: calendar package {p.name} ({p.origin}) failed to load, its "
-                  f"years are not used: {p.error}", file=sys.stderr)
-    return load_calendar(*files)
+    return run_calendar(files)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -127,6 +171,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _packs()
         if args.command == "calendar":
             return _calendar(args)
+        if args.command == "inspect":
+            return _inspect(args)
+        if args.command == "mapping":
+            return _mapping(args.output)
         if args.command == "test":
             return _test(args.pack_dir)
         if args.command == "schema":
@@ -138,29 +186,118 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (e.g. `| head`): not an error of ours; keep quiet.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as exc:  # a file that went away or a full disk, after the checks
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"lifecycle-rules: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("lifecycle-rules: interrupted; no output was completed", file=sys.stderr)
         return 130
     return 2  # pragma: no cover - argparse requires a command
 
 
-def _records(args: argparse.Namespace, *, raw_json: bool) -> Iterator[Any]:
+def _records(args: argparse.Namespace, *, raw_json: bool, pack: Any = None) -> Iterator[Any]:
     """Every record of the input files in order; a file that cannot be read at all (no
     such header, a broken mapping) is an error naming it. With ``raw_json``, UTF-8 JSON
     Lines come as blocks of lines, parsed in the workers."""
-    from lifecycle_rules.io.readers import is_jsonl, jsonl_blocks, read_histories
+    from lifecycle_rules.io.readers import Note, Seen, is_jsonl, jsonl_blocks, read_histories
 
+    seen = Seen()  # project codes across every file of the run
     for path in args.inputs:
         try:
             if raw_json and args.encoding in (None, "utf-8", "utf8", "utf-8-sig") and \
                     is_jsonl(path, args.layout, args.events):
                 yield from jsonl_blocks(path)
                 continue
-            yield from read_histories(path, encoding=args.encoding, mapping=args.mapping,
-                                      layout=args.layout, events_path=args.events,
-                                      raw_json=raw_json)
+            for item in read_histories(path, encoding=args.encoding, mapping=args.mapping,
+                                       layout=args.layout, events_path=args.events,
+                                       raw_json=raw_json, sheet=args.sheet, seen=seen, notes=True,
+                                       pack_columns=(pack.id, pack.spec.columns) if pack else None):
+                if isinstance(item, Note) and item.kind == "header" and not getattr(args, "quiet", False):
+                    print(f"lifecycle-rules: {item.file}: {item.text}", file=sys.stderr)
+                yield item
         except (ValueError, OSError, UnicodeError) as exc:
-            raise LifecycleRulesError(f"{path}: {exc}") from None
+            raise LifecycleRulesError(_naming_once(path, args, exc)) from None
+
+
+def _naming_once(path: Path, args: argparse.Namespace, exc: Exception) -> str:
+    """A reader's error naming the file it is about once: most already begin with it
+    (the input, the events table, the mapping); an OSError names its own file."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.filename or path}: {exc.strerror}"
+    text = str(exc)
+    files = [str(f) for f in (path, args.events, args.mapping) if f is not None]
+    if text.startswith("mapping ") or any(text.startswith(f"{f}:") for f in files):
+        return text
+    return f"{path}: {text}"
+
+
+def _check_usage(args: argparse.Namespace, suffixes: str) -> None:
+    """The options of evaluate and rates that need no file: before the pack is loaded."""
+    from lifecycle_rules.io.writers import output_format
+
+    fmt = getattr(args, "format", None)
+    if args.output is None or str(args.output) == "-":  # standard output
+        if fmt not in (None, "jsonl"):
+            raise LifecycleRulesError(f"--format {fmt} needs -o FILE (standard output takes JSON Lines)")
+    elif fmt is None and output_format(args.output) is None:
+        raise LifecycleRulesError(f"-o {args.output}: cannot tell the output format from its suffix "
+                                  f"{args.output.suffix!r} (use {suffixes})")
+    if args.layout == "tables" and args.events is None:
+        raise LifecycleRulesError("--layout tables needs --events FILE (the events table)")
+    if args.layout in ("jsonl", "wide") and args.events is not None:
+        raise LifecycleRulesError(f"--events goes with --layout tables (or auto), not --layout {args.layout}")
+    if args.encoding is not None:
+        try:
+            codecs.lookup(args.encoding)
+        except LookupError:
+            raise LifecycleRulesError(f"--encoding: unknown encoding {args.encoding!r}") from None
+
+
+def _check_files(args: argparse.Namespace, outputs: Sequence[tuple[str, Path | None]]) -> None:
+    """Every file named can be read, every output can be made: before any input is read."""
+    from lifecycle_rules.io.readers import is_jsonl
+    from lifecycle_rules.io.readers.columns import _load_mapping
+
+    named = [("", p) for p in args.inputs]
+    named += [(o, p) for o, p in (("--events", args.events), ("--mapping", args.mapping)) if p is not None]
+    for option, path in named:
+        _readable(path, f"{option} {path}" if option else str(path))
+    if args.mapping is not None:
+        try:
+            _load_mapping(args.mapping)
+        except ValueError as exc:
+            raise LifecycleRulesError(str(exc)) from None
+    for path in args.inputs:
+        try:
+            is_jsonl(path, args.layout, args.events)
+        except ValueError:
+            raise LifecycleRulesError(f"{path}: cannot tell the layout from its suffix {path.suffix!r} "
+                                      "(use .jsonl, .csv or .xlsx, or --layout jsonl|wide)") from None
+    for option, path in outputs:
+        if path is None or str(path) == "-":
+            continue
+        name = f"{option} {path}"
+        if path.is_dir():
+            raise LifecycleRulesError(f"{name}: is a directory")
+        if not path.parent.is_dir():
+            raise LifecycleRulesError(f"{name}: no such directory {str(path.parent)!r}")
+        if path.exists() and any(path.samefile(p) for p in [*args.inputs, args.events] if p is not None):
+            raise LifecycleRulesError(f"{name}: is an input; it would be overwritten")
+
+
+def _readable(path: Path, name: str) -> None:
+    if path.is_dir():
+        raise LifecycleRulesError(f"{name}: is a directory, not a file")
+    if not path.exists():
+        raise LifecycleRulesError(f"{name}: no such file")
+    if not path.is_file():
+        raise LifecycleRulesError(f"{name}: not a regular file")
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise LifecycleRulesError(f"{name}: cannot read: {exc.strerror}") from None
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -170,6 +307,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from lifecycle_rules.io.writers import open_writer, write_rejects
     from lifecycle_rules.pack.plugins import load_pack
 
+    _check_usage(args, ".jsonl, .csv or .xlsx, or --format")
     params = dict(args.param)
     calendar = _run_calendar(args.calendar)
     # Loaded first, to fail before reading anything; run() evaluates with it in process.
@@ -178,24 +316,21 @@ def _evaluate(args: argparse.Namespace) -> int:
         from lifecycle_rules.engines import get_engine
 
         get_engine(args.engine)  # fail fast if its dependency is missing
-    for path in args.inputs:
-        if not path.is_file():
-            print(f"lifecycle-rules: {path}: no such file", file=sys.stderr)
-            return 2
+    rejects_path, notices_path = args.rejects, args.notices
+    if args.output is not None and str(args.output) != "-":
+        rejects_path = rejects_path or args.output.with_name(args.output.name + ".rejects.jsonl")
+        notices_path = notices_path or args.output.with_name(args.output.name + ".notices.jsonl")
+    _check_files(args, [("-o", args.output), ("--rejects", rejects_path), ("--notices", notices_path)])
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     rejects: list[Reject] = []
     notices: list[dict[str, Any]] = []
-    rejects_path, notices_path = args.rejects, args.notices
-    if args.output is not None:
-        rejects_path = rejects_path or args.output.with_name(args.output.name + ".rejects.jsonl")
-        notices_path = notices_path or args.output.with_name(args.output.name + ".notices.jsonl")
 
     total = None
     if len(args.inputs) == 1 and args.events is None:
         total = count_lines(args.inputs[0])
     with open_writer(args.output, args.format) as writer:
-        summary = run(args.pack, params, _records(args, raw_json=True), args.as_of, writer.write, rejects.append,
-                      notices.append, jobs=jobs, include_closed=args.include_closed,
+        summary = run(args.pack, params, _records(args, raw_json=True, pack=pack), args.as_of, writer.write,
+                      rejects.append, notices.append, jobs=jobs, include_closed=args.include_closed,
                       progress=Progress(total), write_block=getattr(writer, "write_block", None),
                       engine=args.engine, calendar=calendar, pack=pack)
     if rejects:
@@ -230,19 +365,23 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _rates(args: argparse.Namespace) -> int:
     from lifecycle_rules.core.rates import portfolio_rates
     from lifecycle_rules.io.batch import history_reject
-    from lifecycle_rules.io.records import Reject
-    from lifecycle_rules.io.writers import open_writer
+    from lifecycle_rules.io.records import Record, Reject
+    from lifecycle_rules.io.writers import write_rates
     from lifecycle_rules.pack.plugins import load_pack
 
+    _check_usage(args, ".json, .jsonl, .csv or .xlsx")
     pack = load_pack(args.pack, dict(args.param))
     if not pack.spec.rates:
         print(f"lifecycle-rules: pack {pack.id} declares no rates", file=sys.stderr)
         return 2
+    _check_files(args, [("-o", args.output)])
     rejects: list[Reject] = []
     current = ["", ""]  # file and locator of the record being counted (errors come synchronously)
 
     def histories() -> Any:
-        for rec in _records(args, raw_json=False):
+        for rec in _records(args, raw_json=False, pack=pack):
+            if not isinstance(rec, Record):
+                continue  # what a reader says of a file, not a project
             if rec.reject is not None:
                 rejects.append(rec.reject)
             else:
@@ -255,21 +394,28 @@ def _rates(args: argparse.Namespace) -> int:
     values = portfolio_rates(pack, histories(), args.as_of, on_error=bad)
     for v in values:
         shown = "—" if v.value is None else f"{v.value:.1%}"
-        print(f"{v.name}\t{shown}\t{v.numerator:g}/{v.denominator:g}\t{v.clause}")
+        print(f"{v.name}\t{shown}\t{_count(v.numerator)}/{_count(v.denominator)}\t{v.clause}")
     if args.output is not None:
-        if args.output.suffix.lower() == ".json":
-            args.output.write_text(json.dumps([v.to_dict() for v in values], ensure_ascii=False,
-                                              indent=2) + "\n", encoding="utf-8")
-        else:
-            with open_writer(args.output, None) as w:
-                for v in values:
-                    w.write(v.to_dict())
+        rows = [v.to_dict() for v in values]
+        for row in rows:
+            row["numerator"], row["denominator"] = _whole(row["numerator"]), _whole(row["denominator"])
+        write_rates(args.output, rows)
     for r in rejects:
         print(json.dumps(r.to_dict(), ensure_ascii=False), file=sys.stderr)
     if rejects:
         print(f"lifecycle-rules: {len(rejects)} rejected record(s) left out of every rate",
               file=sys.stderr)
     return 1 if rejects and not args.allow_rejects else 0
+
+
+def _whole(number: float) -> float | int:
+    """A count or sum as it is written: 4, not 4.0."""
+    return int(number) if isinstance(number, float) and number.is_integer() else number
+
+
+def _count(number: float) -> str:
+    """As printed: 4, 1234567.5 (never 4.0 nor 1.23457e+06)."""
+    return str(_whole(round(number, 6)))
 
 
 def _packs() -> int:
@@ -287,38 +433,40 @@ def _packs() -> int:
     return 1 if bad else 0
 
 
-def _calendar(args: argparse.Namespace) -> int:
-    import datetime as dt
-
-    from lifecycle_rules.io.calendars import end_warning, installed_packages
-    from lifecycle_rules.pack.compile import pack_years
+def _inspect(args: argparse.Namespace) -> int:
+    from lifecycle_rules.io.inspect import inspect
+    from lifecycle_rules.io.readers import is_jsonl
     from lifecycle_rules.pack.plugins import load_pack
 
-    calendar = _run_calendar(args.calendar)
-    if args.pack:
-        pack = load_pack(args.pack)
-        calendar = calendar.over(pack_years(pack.spec, pack.source))
-    rows: list[list[Any]] = []  # [first, last, origin, source]
-    for year, sched in calendar.years.items():
-        if rows and rows[-1][1] == year - 1 and rows[-1][2:] == [sched.origin, sched.source]:
-            rows[-1][1] = year
-        else:
-            rows.append([year, year, sched.origin, sched.source])
-    print("years\tfrom\tsource")
-    for first, last, origin, source in rows:
-        span = str(first) if first == last else f"{first}-{last}"
-        print(f"{span}\t{origin}\t{source}")
-    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()  # Asia/Shanghai
-    warned = False
-    for day, what in ((today, "today"), (args.as_of, "--as-of")):
-        said = end_warning(calendar, day, what) if day is not None else None
-        if said:
-            print(f"lifecycle-rules: warning: {said}", file=sys.stderr)
-            warned = True
-    if not warned:
-        end = calendar.last_known_day(today)
-        print(f"lifecycle-rules: the schedule is known up to {end}", file=sys.stderr)
-    return 1 if any(p.error for p in installed_packages()) else 0
+    pack = load_pack(args.pack) if args.pack else None
+    for path in args.inputs:
+        if not path.is_file():
+            raise LifecycleRulesError(f"{path}: no such file")
+        if is_jsonl(path):
+            raise LifecycleRulesError(f"{path}: inspect reads CSV and Excel exports; JSON Lines need no "
+                                      "column mapping (evaluate checks them)")
+        try:
+            lines = inspect(path, mapping=args.mapping, sheet=args.sheet, encoding=args.encoding, pack=pack)
+        except (ValueError, OSError, UnicodeError) as exc:
+            raise LifecycleRulesError(_naming_once(path, args, exc)) from None
+        print("\n".join(lines))
+    return 0
+
+
+def _mapping(output: Path | None) -> int:
+    from lifecycle_rules.io.inspect import default_mapping
+
+    if output is None:
+        sys.stdout.write(default_mapping())
+    else:
+        output.write_text(default_mapping(), encoding="utf-8")
+    return 0
+
+
+def _calendar(args: argparse.Namespace) -> int:
+    from lifecycle_rules.io.calendars import command
+
+    return command(_run_calendar(args.calendar), args.pack, args.as_of)
 
 
 def _test(pack_dirs: list[Path]) -> int:

@@ -8,11 +8,11 @@ write rejects.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-__all__ = ["LineBlock", "Record", "Reject", "undecodable"]
+__all__ = ["LineBlock", "Note", "Record", "Reject", "undecodable"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,21 @@ class Record:
     locator: str
     history: dict[str, Any] | str | None  # a str is a JSON line left unparsed (raw_json=True)
     reject: Reject | None
+    # For a sheet's row: the column (as the file spells it) each field came from, so that a
+    # problem the history's validation finds names the column, not a field path.
+    columns: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Note:
+    """What a reader says of a file that is not a project: the header it read (``header``),
+    a column no field takes (``column``), a row that is not a project and was skipped
+    (``skipped``: a 合计 row, a note under the table)."""
+
+    file: str
+    locator: str
+    kind: Literal["header", "column", "skipped"]
+    text: str
 
 
 @dataclass(frozen=True)

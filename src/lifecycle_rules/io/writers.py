@@ -1,4 +1,5 @@
-"""Write evaluation results (SPEC §4) and reader rejects as JSON Lines, CSV or XLSX.
+"""Write evaluation results (SPEC §4), reader rejects and portfolio rates as JSON Lines,
+CSV or XLSX (rates also as one JSON array).
 
 A file appears complete or not at all: rows go to a hidden ``.<name>.partial``
 beside the target, which ``close()`` renames into place (``os.replace``, atomic
@@ -12,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import enum
+import json
 import os
 import re
 import sys
@@ -26,7 +28,10 @@ import msgspec
 from lifecycle_rules.core.vocabulary import ROW_KEYS
 from lifecycle_rules.io.records import Reject
 
-__all__ = ["RESULT_HEADERS", "RESULT_KEYS", "ResultWriter", "open_writer", "result_json", "write_rejects"]
+__all__ = [
+    "RESULT_HEADERS", "RESULT_KEYS", "ResultWriter", "open_writer", "output_format", "result_json",
+    "write_rates", "write_rejects",
+]  # fmt: skip
 
 Format = Literal["jsonl", "csv", "xlsx"]
 
@@ -331,7 +336,7 @@ def _open(
             raise ValueError(f"{fmt} output needs a file path; standard output takes JSON Lines")
         return _JsonlWriter(None, keys, headers)
     final = Path(path)
-    chosen = fmt or _SUFFIX_FORMATS.get(final.suffix.lower())
+    chosen = output_format(final, fmt)
     if chosen is None:
         known = ", ".join(sorted(_SUFFIX_FORMATS))
         raise ValueError(f"{final}: cannot tell the format from its suffix (known: {known}); pass fmt=")
@@ -342,6 +347,13 @@ def _open(
     if chosen == "xlsx":
         return _XlsxWriter(final, keys, headers, title)
     raise ValueError(f"unknown format {chosen!r} (jsonl, csv or xlsx)")
+
+
+def output_format(path: str | Path, fmt: Format | None = None) -> Format | None:
+    """The format a file at ``path`` is written in: ``fmt`` if given, else what its suffix
+    says (``.jsonl``/``.json``/``.ndjson``, ``.csv``, ``.xlsx``); None if it says nothing.
+    Nothing is opened: a caller can refuse a path before doing any work."""
+    return fmt or _SUFFIX_FORMATS.get(Path(path).suffix.lower())
 
 
 def open_writer(path: str | Path | None, fmt: Format | None = None) -> ResultWriter:
@@ -380,3 +392,28 @@ def write_rejects(path: str | Path, rejects: Iterable[Reject]) -> int:
             writer.write(reject.to_dict())
             count += 1
     return count
+
+
+def write_rates(path: str | Path, rows: Sequence[Mapping[str, object]]) -> int:
+    """Write portfolio rates (``RateValue.to_dict()`` rows) as the suffix says: ``.json`` one
+    JSON array (indented), ``.jsonl``/``.ndjson`` JSON Lines, ``.csv`` CSV with BOM, ``.xlsx``.
+    The columns are the rows' own keys in their order, nothing else. Return the count.
+
+    The same all-or-nothing rule as results applies."""
+    final = Path(path)
+    if final.suffix.lower() == ".json":
+        partial = _partial_path(final)
+        try:
+            with open(partial, "w", encoding="utf-8") as stream:
+                stream.write(json.dumps([dict(r) for r in rows], ensure_ascii=False, indent=2) + "\n")
+                _fsync(stream)
+            os.replace(partial, final)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        return len(rows)
+    keys = tuple(rows[0]) if rows else ()
+    with _open(final, None, keys, {}, "指标") as writer:
+        for row in rows:
+            writer.write(row)
+    return len(rows)

@@ -246,6 +246,12 @@ class PackSpec(BaseModel):
     calendar: dict[int, CalendarYear] = {}
     rules: list[Rule] = Field(min_length=1)
     rates: list[RateDef] = Field(default=[], description="portfolio rates over many projects")
+    columns: dict[str, dict[str, str | bool | list[str]] | list[str]] = Field(
+        default={},
+        description="the pack's own column synonyms for exports, in the sections of the default "
+        "column mapping (io/readers/columns.yaml: project, plan, milestones, events, ignored, "
+        "sectors ...): laid over the default, under a run's --mapping",
+    )
     not_encoded: list[NotEncoded] = Field(
         default=[], description="clauses read and deliberately left out, each with its reason"
     )

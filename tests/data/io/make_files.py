@@ -55,7 +55,7 @@ HISTORIES = [
         {"id": "JD-2024-017", "name": "年产5万吨新材料项目", "sector": "industrial",
          "in_development_zone": False, "investment_wan": 65000, "region": "下涯镇"},
         {"start": "2024-09-01", "completion": "2026-03-31"},
-        [("2024-01-10", "签约"), ("2024-03-02", "拿地"), ("2024-03-20", "立项")],
+        [("2024-01-10", "签约"), ("2024-03-02", "落地"), ("2024-03-20", "立项")],
     ),
     _history(
         {"id": "JD-2024-018", "name": "城南商业综合体", "sector": "commercial_residential",

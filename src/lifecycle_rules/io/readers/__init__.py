@@ -17,20 +17,20 @@ row), ``tables`` (wide and projects+events rows into histories) and ``jsonl``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from lifecycle_rules.io.readers.columns import _load_mapping
 from lifecycle_rules.io.readers.jsonl import _jsonl_records, line_blocks
-from lifecycle_rules.io.readers.sheets import _EXCEL_SUFFIXES, detect_encoding
-from lifecycle_rules.io.readers.tables import _table_records
+from lifecycle_rules.io.readers.sheets import _EXCEL_SUFFIXES, SheetRef, detect_encoding
+from lifecycle_rules.io.readers.tables import Seen, _table_records
 from lifecycle_rules.io.readers.values import parse_date
-from lifecycle_rules.io.records import LineBlock, Record, Reject, undecodable
+from lifecycle_rules.io.records import LineBlock, Note, Record, Reject, undecodable
 
 __all__ = [
-    "BLOCK_BYTES", "LineBlock", "Record", "Reject", "detect_encoding", "is_jsonl", "jsonl_blocks",
-    "parse_date", "read_histories", "undecodable",
+    "BLOCK_BYTES", "LineBlock", "Note", "Record", "Reject", "Seen", "SheetRef", "detect_encoding",
+    "is_jsonl", "jsonl_blocks", "parse_date", "read_histories", "undecodable",
 ]  # fmt: skip
 
 Layout = Literal["auto", "jsonl", "wide", "tables"]
@@ -80,8 +80,14 @@ def read_histories(
     layout: Layout = "auto",
     events_path: str | Path | None = None,
     raw_json: bool = False,
-) -> Iterator[Record]:
-    """Yield one :class:`Record` per input project, streaming.
+    sheet: SheetRef = None,
+    seen: Seen | None = None,
+    notes: bool = False,
+    pack_columns: tuple[str, Mapping[str, Any]] | None = None,
+) -> Iterator[Record | Note]:
+    """Yield one :class:`Record` per input project, and a :class:`Note` for what is not
+    a project (the header read, a column no field takes, a 合计 row or a note under the
+    table, skipped), streaming.
 
     With ``raw_json``, a JSON Lines record's ``history`` is the line's text, left for
     the evaluator to parse (the batch path: parsing happens in the worker processes).
@@ -89,9 +95,16 @@ def read_histories(
     ``layout="auto"`` picks JSON Lines for ``.jsonl``/``.json``/``.ndjson``, the
     wide sheet for ``.csv`` and Excel files, and ``"tables"`` when
     ``events_path`` is given. CSV encoding is detected unless ``encoding`` is
-    given; Excel files are read from their first sheet. The header is the first
-    row naming the project id column (title rows above it are skipped).
+    given. In a workbook, the sheet is ``sheet`` (its name or 1-based number), or the
+    first sheet with a header naming the project id column. The header is the first
+    such row (title rows above it are skipped), with the row under it when that row
+    names columns under a group header (a two-row merged header).
     ``mapping`` is a YAML file laid over ``columns.yaml`` (table layouts only).
+    With ``notes``, the :class:`Note` s come too (otherwise only Records).
+    ``pack_columns`` (a pack's id and its ``columns:``) lays a pack's own synonyms over
+    the default mapping, under ``mapping``.
+    ``seen`` carries the project codes of a run across files: a code seen before is
+    rejected, naming the row that had it first (codes compared after NFKC and strip).
 
     Bad arguments, an unreadable mapping, or a header without the project id
     column raise ``ValueError`` here, before anything is yielded. A bad row or
@@ -114,10 +127,12 @@ def read_histories(
     events = Path(events_path) if events_path is not None else None
     chosen = _choose_layout(source, layout, events)
     if chosen == "jsonl":
-        generator = _jsonl_records(source, encoding, raw_json)
+        generator: Generator[Record | Note | None, None, None] = _jsonl_records(source, encoding, raw_json)
     else:
-        generator = _table_records(source, encoding, _load_mapping(mapping), events)
+        generator = _table_records(source, encoding, _load_mapping(mapping, pack_columns), events, sheet, seen)
     # Run up to the first yield so that open and header errors surface at the call.
     next(generator)
-    # After the priming None only Records follow.
-    return cast(Iterator[Record], generator)
+    # After the priming None only Records and Notes follow.
+    if notes:
+        return cast(Iterator[Record | Note], generator)
+    return (r for r in generator if isinstance(r, Record))

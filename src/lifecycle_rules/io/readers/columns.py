@@ -5,17 +5,21 @@ row resolved against it into the columns a sheet is read by."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 from typing import Any, cast
 
 import yaml
 
-from lifecycle_rules.io.readers.values import _is_empty, _norm, _text
+from lifecycle_rules.io.readers.values import UNITS, _norm
 
 _COLUMN_SECTIONS = ("project", "plan", "milestones", "events")
+_IGNORED = "ignored"  # headers of columns that carry nothing for the rules (序号, 备注 ...)
 _PROJECT_SECTIONS = ("project", "plan", "milestones")
 _VALUE_SECTIONS = ("sectors", "booleans", "event_types", "actions")
 
@@ -23,6 +27,7 @@ _VALUE_SECTIONS = ("sectors", "booleans", "event_types", "actions")
 @dataclass(frozen=True)
 class _Mapping:
     columns: dict[str, dict[str, tuple[str, ...]]]
+    ignored: frozenset[str]  # normalised headers
     sectors: dict[str, str]
     booleans: dict[str, bool]
     event_types: dict[str, str]
@@ -36,6 +41,7 @@ class _Column:
     section: str  # "project" | "plan" | "milestones" | "events"
     name: str  # field name, or the step word for milestones
     rank: int  # position in the mapping, so output order does not follow the file's
+    unit: int | Fraction = 1  # an amount column's unit from its header (（亿元） -> 10000), to 万元
 
 
 def _validate_mapping(raw: object, source: str) -> dict[str, dict[str, Any]]:
@@ -46,8 +52,15 @@ def _validate_mapping(raw: object, source: str) -> dict[str, dict[str, Any]]:
         raise ValueError(f"mapping {source}: expected a YAML mapping of sections, got {got}")
     result: dict[str, dict[str, Any]] = {}
     for section, body in raw.items():
+        if section == _IGNORED:
+            if body is None:
+                continue
+            if not isinstance(body, list) or not all(isinstance(a, str) for a in body):
+                raise ValueError(f"mapping {source}: section 'ignored' should be a list of headers")
+            result[section] = {_norm(a): True for a in body}
+            continue
         if section not in _COLUMN_SECTIONS + _VALUE_SECTIONS:
-            known = ", ".join(_COLUMN_SECTIONS + _VALUE_SECTIONS)
+            known = ", ".join((*_COLUMN_SECTIONS, *_VALUE_SECTIONS, _IGNORED))
             raise ValueError(f"mapping {source}: unknown section {section!r} (known: {known})")
         if body is None:
             continue
@@ -94,9 +107,15 @@ def _default_mapping_text() -> str:
     return (package / "columns.yaml").read_text(encoding="utf-8")
 
 
-def _load_mapping(path: str | Path | None) -> _Mapping:
+def _load_mapping(path: str | Path | None, pack: tuple[str, Mapping[str, Any]] | None = None) -> _Mapping:
+    """The default mapping, a pack's own synonyms over it (``pack``: its id and its
+    ``columns:``), and the file at ``path`` over both."""
     merged = _validate_mapping(yaml.safe_load(_default_mapping_text()), "columns.yaml (default)")
     source = "columns.yaml (default)"
+    if pack is not None and pack[1]:
+        source = f"pack {pack[0]} columns"
+        for section, entries in _validate_mapping(dict(pack[1]), source).items():
+            merged[section] = {**merged.get(section, {}), **entries}
     if path is not None:
         source = str(path)
         try:
@@ -119,6 +138,7 @@ def _load_mapping(path: str | Path | None) -> _Mapping:
     _check_unique(columns, ("events",), source)
     return _Mapping(
         columns=columns,
+        ignored=frozenset(merged.get(_IGNORED, {})),
         sectors=cast(dict[str, str], merged.get("sectors", {})),
         booleans=cast(dict[str, bool], merged.get("booleans", {})),
         event_types=cast(dict[str, str], merged.get("event_types", {})),
@@ -126,13 +146,11 @@ def _load_mapping(path: str | Path | None) -> _Mapping:
     )
 
 
-def _resolve_header(
-    file: str,
-    cells: Sequence[object],
-    mapping: _Mapping,
-    sections: Sequence[str],
-    required: Sequence[tuple[str, str]],
-) -> list[_Column]:
+# A unit in a header: 总投资（亿元） is 总投资 in 亿元.
+_HEADER_UNIT = re.compile(r"(.*?)[(（]\s*(亿元|万元|元)\s*[)）]")
+
+
+def _lookup(mapping: _Mapping, sections: Sequence[str]) -> dict[str, tuple[str, str, int]]:
     lookup: dict[str, tuple[str, str, int]] = {}
     rank = 0
     for section in sections:
@@ -140,23 +158,61 @@ def _resolve_header(
             for alias in aliases:
                 lookup[_norm(alias)] = (section, name, rank)
             rank += 1
+    return lookup
+
+
+def _match(lookup: dict[str, tuple[str, str, int]], text: str) -> tuple[tuple[str, str, int], int | Fraction] | None:
+    """A header's field, and the unit its header names (1 if none)."""
+    hit = lookup.get(_norm(text))
+    if hit is not None:
+        return hit, 1
+    unit = _HEADER_UNIT.fullmatch(unicodedata.normalize("NFKC", text).strip())
+    if unit is not None:
+        hit = lookup.get(_norm(unit.group(1)))
+        if hit is not None:
+            return hit, UNITS[unit.group(2)]
+    return None
+
+
+def _knows(mapping: _Mapping, sections: Sequence[str], text: str) -> bool:
+    """Does the mapping know this header (as a field, or as a column to ignore)?"""
+    return _match(_lookup(mapping, sections), text) is not None or _norm(text) in mapping.ignored
+
+
+def _resolve_header(
+    file: str,
+    names: Sequence[tuple[int, str, tuple[str, ...]]],
+    mapping: _Mapping,
+    sections: Sequence[str],
+    required: Sequence[tuple[str, str]],
+) -> tuple[list[_Column], list[tuple[int, str]], list[tuple[int, str]]]:
+    """The columns a sheet is read by, from its header: (column index, the header as the
+    file shows it, the names to try in order). Returns the mapped columns, the columns
+    the mapping ignores, and the columns no field takes (index, header)."""
+    lookup = _lookup(mapping, sections)
     found: dict[tuple[str, str], _Column] = {}
-    for index, cell in enumerate(cells):
-        if _is_empty(cell):
+    ignored: list[tuple[int, str]] = []
+    unknown: list[tuple[int, str]] = []
+    for index, shown, tries in names:
+        match = next((m for t in tries if (m := _match(lookup, t)) is not None), None)
+        if match is None:
+            if any(_norm(t) in mapping.ignored for t in tries):
+                ignored.append((index, shown))
+            else:
+                unknown.append((index, shown))
             continue
-        header = _text(cell).replace("\ufeff", "")
-        hit = lookup.get(_norm(header))
-        if hit is None:
-            continue
-        section, name, order = hit
-        if (section, name) in found:
-            other = found[(section, name)].header
-            raise ValueError(f"{file}: columns {other!r} and {header!r} both map to {name}; keep one or pass mapping=")
-        found[(section, name)] = _Column(index, header, section, name, order)
+        (section, name, order), unit = match
+        # Two date columns may give one milestone (拿地日期 and 落地日期 both say 落地: the
+        # earlier counts); any other field takes one column.
+        key = (section, name if section != "milestones" else f"{name}#{index}")
+        if key in found:
+            other = found[key].header
+            raise ValueError(f"{file}: columns {other!r} and {shown!r} both map to {name}; keep one or pass mapping=")
+        found[key] = _Column(index, shown, section, name, order, unit)
     for section, name in required:
         if (section, name) not in found:
             aliases = mapping.columns[section].get(name, ())
-            shown = aliases[0] if aliases else name
+            shown_name = aliases[0] if aliases else name
             others = f" (or one of: {', '.join(aliases[1:])})" if len(aliases) > 1 else ""
-            raise ValueError(f"{file}: missing required column {shown}{others}")
-    return sorted(found.values(), key=lambda c: c.rank)
+            raise ValueError(f"{file}: missing required column {shown_name}{others}")
+    return sorted(found.values(), key=lambda c: c.rank), ignored, unknown

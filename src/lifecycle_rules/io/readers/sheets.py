@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Generator, Sequence
+import itertools
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lifecycle_rules.io.readers.columns import _Column, _Mapping, _resolve_header
+from lifecycle_rules.io.readers.columns import _Column, _knows, _Mapping, _resolve_header
 from lifecycle_rules.io.readers.values import _is_empty, _norm, _text
 
 __all__ = ["detect_encoding"]
@@ -25,6 +26,11 @@ _DETECT_CHUNKS = 16
 _HEADER_SCAN = 10  # non-empty rows searched for the header, past title rows
 
 _Rows = Generator[tuple[int, Sequence[object]], None, None]
+
+
+def _rows(numbered: Iterator[tuple[int, Sequence[object]]]) -> _Rows:
+    """Numbered rows as a generator (which the reader closes when it stops early)."""
+    yield from numbered
 
 
 def detect_encoding(path: str | Path) -> str:
@@ -59,11 +65,15 @@ def _csv_rows(path: Path, encoding: str) -> _Rows:
             raise ValueError(f"{path}: line {reader.line_num}: CSV 无法解析: {exc}") from exc
 
 
-def _excel_rows(path: Path) -> _Rows:
+SheetRef = str | int | None  # a sheet's name, its 1-based number, or None: find it
+
+
+def _excel_sheets(path: Path, sheet: SheetRef) -> Generator[tuple[str, _Rows], None, None]:
+    """(name, rows) of the workbook's sheets: the one asked for, or each in order."""
     try:
         import python_calamine
     except ImportError:
-        yield from _openpyxl_rows(path)
+        yield from _openpyxl_sheets(path, sheet)
         return
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
@@ -73,13 +83,27 @@ def _excel_rows(path: Path) -> _Rows:
         # calamine's message ("No such file or directory") leaves out which file.
         raise OSError(f"{path}: {exc}") from exc
     with workbook:
-        sheet = workbook.get_sheet_by_index(0)
-        # iter_rows starts at sheet row 1 even when the data starts lower, so
-        # the count is the row number Excel shows.
-        yield from enumerate(sheet.iter_rows(), 1)
+        names = list(workbook.sheet_names)
+        for name in _chosen(path, names, sheet):
+            # iter_rows starts at sheet row 1 even when the data starts lower, so
+            # the count is the row number Excel shows.
+            yield name, _rows(enumerate(workbook.get_sheet_by_name(name).iter_rows(), 1))
 
 
-def _openpyxl_rows(path: Path) -> _Rows:
+def _chosen(path: Path, names: Sequence[str], sheet: SheetRef) -> list[str]:
+    if sheet is None:
+        return list(names)
+    if isinstance(sheet, int) or (isinstance(sheet, str) and sheet.isdigit() and sheet not in names):
+        number = int(sheet)
+        if not 1 <= number <= len(names):
+            raise ValueError(f"{path}: 没有第 {number} 个工作表（共 {len(names)} 个: {'、'.join(names)}）")
+        return [names[number - 1]]
+    if sheet not in names:
+        raise ValueError(f"{path}: 没有名为 '{sheet}' 的工作表（有: {'、'.join(names)}）")
+    return [sheet]
+
+
+def _openpyxl_sheets(path: Path, sheet: SheetRef) -> Generator[tuple[str, _Rows], None, None]:
     if path.suffix.lower() not in _OPENPYXL_SUFFIXES:
         raise ValueError(f"{path}: reading {path.suffix} needs python-calamine")
     import zipfile
@@ -92,9 +116,10 @@ def _openpyxl_rows(path: Path) -> _Rows:
     except (InvalidFileException, zipfile.BadZipFile, KeyError) as exc:
         raise ValueError(f"{path}: 无法读取 Excel 文件: {exc}") from exc
     try:
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()  # exports often carry a wrong <dimension>; read what is there
-        yield from enumerate(sheet.iter_rows(values_only=True), 1)
+        for name in _chosen(path, workbook.sheetnames, sheet):
+            ws = workbook[name]
+            ws.reset_dimensions()  # exports often carry a wrong <dimension>; read what is there
+            yield name, _rows(enumerate(ws.iter_rows(values_only=True), 1))
     finally:
         workbook.close()
 
@@ -108,6 +133,16 @@ class _Sheet:
     columns: tuple[_Column, ...]
     id_header: str  # as written in the file, for rejects
     mapping: _Mapping
+    sheet: str | None  # the worksheet's name (None for CSV)
+    header_rows: tuple[int, ...]  # the rows read as the header, as Excel numbers them
+    ignored: tuple[tuple[int, str], ...]  # columns the mapping ignores (序号 ...)
+    unknown: tuple[tuple[int, str], ...]  # columns no field takes
+
+    @property
+    def where(self) -> str:
+        rows = "-".join(str(r) for r in (self.header_rows[0], self.header_rows[-1])) \
+            if len(self.header_rows) > 1 else str(self.header_rows[0])
+        return (f"工作表“{self.sheet}”" if self.sheet is not None else "") + f"第{rows}行表头"
 
 
 def _open_sheet(
@@ -116,43 +151,108 @@ def _open_sheet(
     mapping: _Mapping,
     sections: Sequence[str],
     required: Sequence[tuple[str, str]],
+    sheet: SheetRef = None,
 ) -> tuple[_Sheet, _Rows]:
-    """Read up to and including the header row; the rest stays unread.
+    """Read up to and including the header; the rest stays unread.
 
-    The header is the first row naming the id column, so title rows above it
-    (common in exports) are skipped; only the first few non-empty rows are tried.
-    """
+    The header is the first row naming the id column among the first few non-empty rows
+    (title rows above it are skipped), with the row under it when that row names columns
+    under a group header (a two-row merged header: 关键节点时间 over 签约时间 ...). In a
+    workbook it is the first sheet with such a header, unless ``sheet`` names one."""
     chosen: str | None = None
     if path.suffix.lower() in _EXCEL_SUFFIXES:
-        rows = _excel_rows(path)
+        sheets: Sequence[tuple[str | None, _Rows]] | Generator[tuple[str, _Rows], None, None] = \
+            _excel_sheets(path, sheet)
     else:
         chosen = encoding or detect_encoding(path)
-        rows = _csv_rows(path, chosen)
+        sheets = [(None, _csv_rows(path, chosen))]
     id_section, id_name = required[0]
     id_aliases = {_norm(a) for a in mapping.columns[id_section].get(id_name, ())}
-    first: Sequence[object] | None = None
-    header: Sequence[object] | None = None
-    try:
-        tried = 0
-        for _, cells in rows:
-            if _blank(cells):
-                continue
-            first = cells if first is None else first
-            if any(not _is_empty(c) and _norm(_text(c)) in id_aliases for c in cells):
-                header = cells
-                break
-            tried += 1
-            if tried == _HEADER_SCAN:
-                break
-        if first is None:
-            raise ValueError(f"{path}: no header row (file is empty)")
-        # Without an id column the first row is reported, naming what is missing.
-        columns = _resolve_header(str(path), header or first, mapping, sections, required)
-    except BaseException:
-        rows.close()
-        raise
-    id_header = next(c.header for c in columns if (c.section, c.name) == required[0])
-    return _Sheet(str(path), chosen, tuple(columns), id_header, mapping), rows
+    looked: list[str] = []
+    empty = True
+    for name, rows in sheets:
+        try:
+            found = _find_header(rows, id_aliases, mapping, sections)
+        except BaseException:
+            rows.close()
+            raise
+        if found is None or found[0] == ():
+            empty = empty and found is not None
+            looked.append(name or "")
+            rows.close()
+            continue
+        empty = False
+        header_rows, names, data = found
+        try:
+            columns, ignored, unknown = _resolve_header(str(path), names, mapping, sections, required)
+        except BaseException:
+            rows.close()
+            raise
+        id_header = next(c.header for c in columns if (c.section, c.name) == required[0])
+        return _Sheet(str(path), chosen, tuple(columns), id_header, mapping, name, header_rows,
+                      tuple(ignored), tuple(unknown)), data
+    aliases = mapping.columns[id_section].get(id_name, ())
+    shown = aliases[0] if aliases else id_name
+    if empty:
+        raise ValueError(f"{path}: no header row (file is empty)")
+    if looked and looked != [""]:
+        raise ValueError(f"{path}: 没有工作表含表头列 {shown}（查看了: {'、'.join(looked)}；可用 --sheet 指定）")
+    raise ValueError(f"{path}: missing required column {shown}"
+                     + (f" (or one of: {', '.join(aliases[1:])})" if len(aliases) > 1 else ""))
+
+
+def _find_header(
+    rows: _Rows, id_aliases: set[str], mapping: _Mapping, sections: Sequence[str]
+) -> tuple[tuple[int, ...], list[tuple[int, str, tuple[str, ...]]], _Rows] | None:
+    """(header rows, the columns' names, the rows after the header); None if the first
+    rows name no id column; no header rows if the sheet has no non-blank row."""
+    tried = 0
+    for number, cells in rows:
+        if _blank(cells):
+            continue
+        id_at = next((i for i, c in enumerate(cells) if not _is_empty(c) and _norm(_text(c)) in id_aliases), None)
+        if id_at is not None:
+            nxt = next(rows, None)
+            if nxt is not None and _second_header(cells, nxt[1], id_at, mapping, sections):
+                return (number, nxt[0]), _two_row_names(cells, nxt[1]), rows
+            names: list[tuple[int, str, tuple[str, ...]]] = [
+                (i, _text(c).replace("\ufeff", ""), (_text(c).replace("\ufeff", ""),))
+                for i, c in enumerate(cells) if not _is_empty(c)]
+            header: tuple[int, ...] = (number,)
+            return header, names, (_rows(itertools.chain([nxt], rows)) if nxt is not None else rows)
+        tried += 1
+        if tried == _HEADER_SCAN:
+            return None
+    return ((), [], rows) if tried == 0 else None
+
+
+def _second_header(top: Sequence[object], below: Sequence[object], id_at: int, mapping: _Mapping,
+                   sections: Sequence[str]) -> bool:
+    """Is the row under a header the lower row of a two-row header? Its cell under the id
+    column is empty (merged with the one above) and it names a known column."""
+    if id_at < len(below) and not _is_empty(below[id_at]):
+        return False
+    return any(_knows(mapping, sections, shown) or any(_knows(mapping, sections, t) for t in tries)
+               for _, shown, tries in _two_row_names(top, below) if "/" in shown)
+
+
+def _two_row_names(top: Sequence[object], below: Sequence[object]) -> list[tuple[int, str, tuple[str, ...]]]:
+    """Each column's name under a two-row header: a group header spans the cells to its
+    right that are empty in the top row (a merged cell); "group/name" where the lower row
+    has a name, else the top row's."""
+    names: list[tuple[int, str, tuple[str, ...]]] = []
+    group = ""
+    for i in range(max(len(top), len(below))):
+        upper = "" if i >= len(top) or _is_empty(top[i]) else _text(top[i]).replace("\ufeff", "")
+        lower = "" if i >= len(below) or _is_empty(below[i]) else _text(below[i])
+        if upper:
+            group = upper
+        if lower:
+            names.append((i, f"{group}/{lower}" if group else lower, (f"{group}/{lower}", lower)))
+        elif upper:
+            names.append((i, upper, (upper,)))
+            group = upper
+    return names
 
 
 def _blank(cells: Sequence[object]) -> bool:

@@ -5,16 +5,19 @@ all."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, cast
 
 from lifecycle_rules.io.readers.columns import _PROJECT_SECTIONS, _Column, _Mapping
-from lifecycle_rules.io.readers.sheets import _blank, _open_sheet, _Sheet
+from lifecycle_rules.io.readers.sheets import SheetRef, _blank, _open_sheet, _Sheet
 from lifecycle_rules.io.readers.values import _SURROGATE, _amount, _is_empty, _iso, _norm, _period, _text
-from lifecycle_rules.io.records import Record, Reject, undecodable
+from lifecycle_rules.io.records import Note, Record, Reject, undecodable
 
 _PROJECT_KINDS = {
     "id": "id",
@@ -59,11 +62,11 @@ def _reject(problems: Sequence[_Problem], project_id: str | None) -> Reject:
     return Reject(first.file, first.locator, project_id, first.field, "；".join(parts))
 
 
-def _convert(kind: str, value: object, mapping: _Mapping) -> object:
+def _convert(kind: str, value: object, mapping: _Mapping, unit: int | Fraction = 1) -> object:
     if kind == "date":
         return _iso(value)
     if kind == "amount":
-        return _amount(value)
+        return _amount(value, unit)
     if kind == "bool":
         if isinstance(value, bool):
             return value
@@ -84,7 +87,15 @@ def _convert(kind: str, value: object, mapping: _Mapping) -> object:
         return mapping.event_types.get(_norm(text), text)
     if kind == "action":
         return mapping.actions.get(_norm(text), text)
-    return text  # "id", "text"; "period" is finished by the caller, which knows the type
+    if kind == "id":
+        return normal_id(text)
+    return text  # "text"; "period" is finished by the caller, which knows the type
+
+
+def normal_id(text: str) -> str:
+    """A project code as compared and kept: NFKC (full-width digits and letters become
+    plain ones), no surrounding spaces."""
+    return unicodedata.normalize("NFKC", text).strip()
 
 
 def _cells(
@@ -102,7 +113,7 @@ def _cells(
             continue
         kind = "date" if column.section in ("plan", "milestones") else kinds.get(column.name, "text")
         try:
-            values[column] = raw if kind == "period" else _convert(kind, raw, sheet.mapping)
+            values[column] = raw if kind == "period" else _convert(kind, raw, sheet.mapping, column.unit)
         except ValueError as exc:
             problems.append(_Problem(sheet.file, locator, column.header, str(exc)))
     return values, problems
@@ -121,7 +132,8 @@ def _project_row(
         elif column.section == "plan":
             plan[column.name] = value
         else:
-            events.append({"date": value, "type": "step_completed", "step": column.name})
+            events.append({"date": value, "type": "step_completed", "step": column.name,
+                           _FROM: column.header})
     project_id = cast(str | None, project.get("id"))
     if project_id is None and not any(p.field == sheet.id_header for p in problems):
         problems.insert(0, _Problem(sheet.file, locator, sheet.id_header, "缺少项目代码"))
@@ -152,61 +164,155 @@ def _event_row(
     return project_id, event, problems
 
 
-def _by_date(history: dict[str, Any]) -> dict[str, Any]:
+_FROM = "\x00column"  # an event's column, taken off before the history leaves the reader
+
+
+def _by_date(history: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The history with its events by date, and the column each field came from."""
     # ISO strings sort as dates; the sort is stable, so same-day events keep input order.
     history["events"].sort(key=lambda e: e["date"])
-    return history
+    columns: dict[str, str] = {}
+    for i, event in enumerate(history["events"]):
+        column = event.pop(_FROM, None)
+        if column is not None:
+            columns[f"events[{i}]"] = column
+    return history, columns
 
 
 _Pending = tuple[int, str | None, dict[str, object], list[_Problem]]  # row, id, event, problems
 
 
+class Seen:
+    """The project codes of a run, each with the file and row it was first seen in (kept
+    as one int a code: about 130 bytes a project, the one thing a run keeps per row)."""
+
+    def __init__(self) -> None:
+        self._files: list[str] = []
+        self._first: dict[str, int] = {}
+
+    def add(self, code: str, file: str, row: int) -> tuple[str, int] | None:
+        """Where ``code`` was seen before (file, row), or None (and it is now seen here)."""
+        at = self._first.get(code)
+        if at is not None:
+            return self._files[at >> 32], at & 0xFFFFFFFF
+        if not self._files or self._files[-1] != file:
+            self._files.append(file)
+        self._first[code] = ((len(self._files) - 1) << 32) | row
+        return None
+
+
 def _table_records(
-    path: Path, encoding: str | None, mapping: _Mapping, events_path: Path | None
-) -> Generator[Record | None, None, None]:
-    sheet, rows = _open_sheet(path, encoding, mapping, _PROJECT_SECTIONS, [("project", "id")])
+    path: Path, encoding: str | None, mapping: _Mapping, events_path: Path | None,
+    sheet_ref: SheetRef = None, seen: Seen | None = None,
+) -> Generator[Record | Note | None, None, None]:
+    sheet, rows = _open_sheet(path, encoding, mapping, _PROJECT_SECTIONS, [("project", "id")], sheet_ref)
+    seen = Seen() if seen is None else seen
     with closing(rows):
         if events_path is None:
             yield None
+            yield from _sheet_notes(sheet)
             for number, cells in rows:
-                if not _blank(cells):
-                    yield _project_record(sheet, number, cells)
+                yield from _project_or_note(sheet, number, cells, seen)
             return
-
         required = [("events", "project_id"), ("events", "date"), ("events", "type")]
         events_sheet, event_rows = _open_sheet(events_path, encoding, mapping, ("events",), required)
         with closing(event_rows):
             yield None
+            yield from _sheet_notes(sheet)
+            yield from _sheet_notes(events_sheet)
             pending, strays = _group_events(events_sheet, event_rows)
-        seen: dict[str, int] = {}
         for number, cells in rows:
-            if not _blank(cells):
-                yield _project_record(sheet, number, cells, pending, seen)
+            yield from _project_or_note(sheet, number, cells, seen, pending)
         yield from _leftover_events(events_sheet, sheet.file, pending, strays)
+
+
+def _sheet_notes(sheet: _Sheet) -> Iterator[Note]:
+    """The header the sheet was read by, and each column no field takes."""
+    rows = ("rows " + "-".join(map(str, (sheet.header_rows[0], sheet.header_rows[-1])))
+            if len(sheet.header_rows) > 1 else f"row {sheet.header_rows[0]}")
+    ignored = "、".join(h for _, h in sheet.ignored)
+    yield Note(sheet.file, rows, "header", f"读取{sheet.where}：{len(sheet.columns)} 列对应字段"
+               + (f"，{len(sheet.ignored)} 列按映射不使用（{ignored}）" if sheet.ignored else "")
+               + (f"，{len(sheet.unknown)} 列无对应字段" if sheet.unknown else ""))
+    for index, header in sheet.unknown:
+        yield Note(sheet.file, f"{rows} column {_letter(index)}", "column",
+                   f"列“{header}”没有对应的字段，未使用（可用 --mapping 指定；"
+                   "lifecycle-rules mapping 打印默认映射）")
+
+
+def _letter(index: int) -> str:
+    """A 0-based column index as Excel names it: 0 -> A, 26 -> AA."""
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
+_TOTALS = ("合计", "小计", "总计", "累计")
+_NOTES = re.compile(r"(说明|注|备注|填表人|填报人|审核人|制表人?|联系人|联系电话|单位负责人|统计人)\s*[:：]")
+
+
+def _not_a_project(sheet: _Sheet, cells: Sequence[object]) -> str | None:
+    """Why a row is not a project (a 合计 row, a note under the table), or None."""
+    filled = [_text(c) for c in cells if not _is_empty(c)]
+    id_column = next(c for c in sheet.columns if c.header == sheet.id_header)
+    raw_id = cells[id_column.index] if id_column.index < len(cells) else None
+    has_id = not _is_empty(raw_id)
+    words = [re.sub(r"\s+", "", unicodedata.normalize("NFKC", t)) for t in filled[:3]]
+    total = next((w for w in words if w.startswith(_TOTALS)), None)
+    if total is not None and (not has_id or _norm(_text(raw_id)).startswith(_TOTALS)):
+        return f"“{total[:10]}”行是汇总，不是项目，未读取"
+    if not has_id and _NOTES.match(unicodedata.normalize("NFKC", filled[0])):
+        return f"表下说明行（“{filled[0][:20]}”），不是项目，未读取"
+    if not has_id and len(filled) == 1:
+        return f"只有一格文字、没有项目代码的行（“{filled[0][:20]}”），按表下说明处理，未读取"
+    return None
+
+
+def _project_or_note(
+    sheet: _Sheet, number: int, cells: Sequence[object], seen: Seen,
+    pending: dict[str, list[_Pending]] | None = None,
+) -> Iterator[Record | Note]:
+    if _blank(cells):
+        return
+    why = _not_a_project(sheet, cells)
+    if why is not None:
+        yield Note(sheet.file, f"row {number}", "skipped", why)
+        return
+    yield _project_record(sheet, number, cells, seen, pending)
 
 
 def _project_record(
     sheet: _Sheet,
     number: int,
     cells: Sequence[object],
+    seen: Seen,
     pending: dict[str, list[_Pending]] | None = None,
-    seen: dict[str, int] | None = None,
 ) -> Record:
     locator = f"row {number}"
     project_id, history, problems = _project_row(sheet, locator, cells)
-    if pending is not None and seen is not None and project_id is not None:
-        if project_id in seen:
-            # Its events went to the first row with this id; a second history would lack them.
-            message = f"项目代码重复: '{project_id}' 已在 row {seen[project_id]} 出现"
+    if project_id is not None:
+        before = seen.add(project_id, sheet.file, number)
+        if before is not None:
+            # Two projects with one code would give warnings with one key: one disposition
+            # would close both. (In the tables layout its events went to the first row.)
+            file, row = before
+            place = f"row {row}" if file == sheet.file else f"{file} row {row}"
+            message = f"项目代码重复: '{project_id}' 已在 {place} 出现"
             problems.insert(0, _Problem(sheet.file, locator, sheet.id_header, message))
         else:
-            seen[project_id] = number
-            for _, _, event, event_problems in pending.pop(project_id, []):
+            for _, _, event, event_problems in (pending or {}).pop(project_id, []):
                 history["events"].append(event)
                 problems.extend(event_problems)
     if problems:
         return Record(sheet.file, locator, None, _reject(problems, project_id))
-    return Record(sheet.file, locator, _by_date(history), None)
+    history, columns = _by_date(history)
+    for c in sheet.columns:
+        if c.section in ("project", "plan"):
+            columns[f"{c.section}.{c.name}"] = c.header
+    return Record(sheet.file, locator, history, None, columns)
 
 
 def _group_events(

@@ -8,6 +8,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
+from fractions import Fraction
 
 __all__ = ["parse_date"]
 
@@ -16,10 +17,15 @@ __all__ = ["parse_date"]
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _EXCEL_MAX_SERIAL = 2958465  # 9999-12-31
 
+# Cell words an office writes for "nothing": read as an empty cell (NFKC and case folded
+# first, so ／ is / and N/A is n/a).
+PLACEHOLDERS = frozenset({"/", "\\", "无", "—", "——", "-", "--", "暂无", "n/a", "na", "空", "（空）", "(空)"})
+
 _DATE_SEP = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
 _DATE_CN = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?")
 _DATE_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _DATE_FORMATS = ((_DATE_SEP, (1, 3, 4)), (_DATE_CN, (1, 2, 3)), (_DATE_COMPACT, (1, 2, 3)))
+_DATE_SHORT_YEAR = re.compile(r"(\d{2})\s*([-/.年])\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?")
 _AMOUNT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _PERIOD_MONTH = re.compile(r"(\d{4})(?:\s*[-/.年]\s*(\d{1,2})\s*月?|(\d{2}))")
 _PERIOD_WEEK = re.compile(r"(\d{4})\s*(?:-?\s*W|年第?)\s*(\d{1,2})\s*周?", re.IGNORECASE)
@@ -46,14 +52,19 @@ def parse_date(value: object) -> dt.date:
         if match:
             year, month, day = (int(match.group(g)) for g in groups)
             return _checked_date(year, month, day, value)
+    if _DATE_SHORT_YEAR.fullmatch(text):
+        raise ValueError(f"日期无法识别: '{value}'（年份须写四位，如 2024/3/2；两位年份不猜）")
     raise ValueError(f"日期无法识别: '{value}'")
 
 
 def _checked_date(year: int, month: int, day: int, original: object) -> dt.date:
     try:
         return dt.date(year, month, day)
-    except ValueError as exc:
-        raise ValueError(f"日期无法识别: '{original}' ({exc})") from None
+    except ValueError:
+        why = f"没有{month}月" if not 1 <= month <= 12 else f"{year}年{month}月没有{day}日"
+        if not 1 <= year <= 9999:
+            why = f"年份{year}不可用"
+        raise ValueError(f"日期无法识别: '{original}'（{why}）") from None
 
 
 def _date_from_number(number: float) -> dt.date:
@@ -74,22 +85,40 @@ def _iso(value: object) -> str:
     return parse_date(value).isoformat()
 
 
-def _amount(value: object) -> int | float:
+# Units of an amount, as written after the number or in a column's header: to 万元.
+UNITS: dict[str, int | Fraction] = {"亿元": 10000, "亿": 10000, "万元": 1, "万": 1, "元": Fraction(1, 10000)}
+_AMOUNT_UNIT = re.compile(r"(.*?)(亿元|亿|万元|万|元)?")
+
+
+def _amount(value: object, unit: int | Fraction = 1) -> int | float:
+    """An amount in 万元: a number (in ``unit``: the header's, 万元 by default), or text
+    with its own unit (``3.5亿``, ``20000万元``, ``30,000``); never negative."""
+    bad = f"金额无法识别: '{value}'（应为数字，单位万元，或写明单位如 3.5亿、20000万元）"
     if isinstance(value, bool):
-        raise ValueError(f"金额无法识别: {value!r}（单位万元，应为数字）")
+        raise ValueError(bad)
     if isinstance(value, (int, float)):
-        number: int | float = value
+        if not math.isfinite(value):
+            raise ValueError(bad)
+        number: int | float | Fraction = value
     else:
         text = re.sub(r"[\s,]", "", unicodedata.normalize("NFKC", str(value)))
-        if not _AMOUNT.fullmatch(text):
-            raise ValueError(f"金额无法识别: '{value}'（单位万元，应为数字）")
-        number = int(text) if text.lstrip("+-").isdigit() else float(text)
-    if isinstance(number, float):
-        if not math.isfinite(number):
-            raise ValueError(f"金额无法识别: '{value}'（单位万元，应为数字）")
-        # Excel hands every number over as a float; 65000.0 and "65,000" must agree.
-        if number.is_integer():
-            return int(number)
+        match = _AMOUNT_UNIT.fullmatch(text)
+        assert match is not None  # the pattern takes any text
+        digits, written = match.group(1), match.group(2)
+        if not _AMOUNT.fullmatch(digits):
+            raise ValueError(bad)
+        number = int(digits) if digits.lstrip("+-").isdigit() else Fraction(digits)
+        if written is not None:
+            unit = UNITS[written]
+    if number < 0:
+        raise ValueError(f"金额不能为负数: '{value}'")
+    if unit != 1:
+        number = Fraction(str(number)) * unit if isinstance(number, float) else number * unit
+    if isinstance(number, Fraction):
+        number = int(number) if number.denominator == 1 else float(number)
+    # Excel hands every number over as a float; 65000.0 and "65,000" must agree.
+    if isinstance(number, float) and number.is_integer():
+        return int(number)
     return number
 
 
@@ -109,7 +138,13 @@ def _norm(text: str) -> str:
 
 
 def _is_empty(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    """A cell with nothing in it: blank, or a placeholder word for nothing (``/``, ``无`` ...)."""
+    if value is None:
+        return True
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    return not text or (len(text) <= 6 and _norm(text) in PLACEHOLDERS)
 
 
 def _period(value: object, event_type: object) -> str:
