@@ -535,7 +535,8 @@ def test_projects_and_events_tables(events_name: str) -> None:
     rejects = [r.reject for r in records if r.reject]
     assert [(x.file, x.locator, x.project_id, x.field, x.message) for x in rejects] == [
         # T4's project row is fine, but one of its events is not: the whole project waits.
-        (str(events), "row 12", "T4", "实际投资(万元)", "金额无法识别: '三百'（应为数字，单位万元，或写明单位如 3.5亿、20000万元）"),
+        (str(events), "row 12", "T4", "实际投资(万元)",
+         "金额无法识别: '三百'（应为数字，单位万元，或写明单位如 3.5亿、20000万元）"),
         (str(projects), "row 6", "T2", "项目代码", "项目代码重复: 'T2' 已在 row 3 出现"),
         (str(events), "row 4", "ORPHAN-1", "项目代码",
          f"项目代码 'ORPHAN-1' 不在项目表 {projects} 中"),
