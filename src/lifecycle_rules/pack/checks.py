@@ -19,6 +19,21 @@ if TYPE_CHECKING:
     from lifecycle_rules.pack.parts import Anchor
 
 
+# The longest duration a rule may state, in each unit: about a century, far beyond any
+# policy's limit, and far enough from the end of the calendar (history dates stop at
+# 2199) that no clock overflows a date.
+MAX_SPAN = {"days": Fraction(36600), "working_days": Fraction(25000), "months": Fraction(1200)}
+
+
+def bounded(threshold: Threshold) -> Threshold:
+    """The threshold, or ValueError if it is negative or longer than MAX_SPAN allows."""
+    most = MAX_SPAN[threshold.unit]
+    if not -most <= threshold.value <= most:
+        raise ValueError(f"{float(threshold.value):g} {threshold.unit} is out of range: a duration is "
+                         f"at most {most} {threshold.unit}")
+    return threshold
+
+
 def err(path: str, message: str) -> PackError:
     return PackError(message, path=path)
 

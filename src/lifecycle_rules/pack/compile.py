@@ -84,10 +84,11 @@ class Pack:
         return parse_fraction(value)
 
     def duration(self, spec: Duration | EarlyLevel) -> Threshold:
+        """A duration as an exact threshold; ValueError if it is out of range (``checks.MAX_SPAN``)."""
         for unit in UNITS:
             raw = getattr(spec, unit)
             if raw is not None:
-                return Threshold(unit, self.number(raw))
+                return checks.bounded(Threshold(unit, self.number(raw)))
         raise ValueError("no duration given")  # unreachable: the schema requires one
 
     def with_parameters(self, overrides: Mapping[str, Any]) -> Pack:
@@ -97,7 +98,11 @@ class Pack:
         unknown = set(overrides) - set(self.spec.parameters)
         if unknown:
             raise PackError(f"unknown parameter(s) {sorted(unknown)}", pack=self.id)
-        return compile_pack(self.spec, self.source, {**self.parameters, **overrides}, self.national)
+        try:
+            return compile_pack(self.spec, self.source, {**self.parameters, **overrides}, self.national)
+        except PackError as exc:
+            given = ", ".join(f"{k}={v!r}"[:80] for k, v in overrides.items())
+            raise PackError(f"with {given}: {exc}", pack=self.id) from None
 
     def with_calendar(self, national: WorkCalendar) -> Pack:
         """The same pack on a run's calendar (its years first; the pack's own ``calendar:``

@@ -192,10 +192,19 @@ class RuleBase(BaseModel):
     @field_validator("message")
     @classmethod
     def _template(cls, value: str) -> str:
+        # Field names only: a format spec ({project_name:>300000000}) or a conversion
+        # would take its effect from project data, and attribute or index access
+        # ({project_name.x}) reaches into objects; none has a use in a clerk's sentence.
         try:
-            names = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
+            parts = list(string.Formatter().parse(value))
         except ValueError as exc:
             raise ValueError(f"bad message template: {exc}") from None
+        for _, name, spec, conversion in parts:
+            if name is not None and (spec or conversion):
+                shown = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+                raise ValueError(f"placeholder {shown[:60]!r}: only field names are allowed, as {{{name}}} "
+                                 "(no format spec, no conversion)")
+        names = {name for _, name, _, _ in parts if name is not None}
         unknown = names - MESSAGE_FIELDS
         if unknown:
             raise ValueError(
