@@ -328,7 +328,7 @@ def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     info = site / "lr_cal_2027-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: lr-cal-2027\nVersion: 1.0\n", encoding="utf-8")
-    (info / "entry_points.txt").write_text("[lifecycle_rules.io.calendars]\ncn-2027 = lr_cal_2027:path\n",
+    (info / "entry_points.txt").write_text("[lifecycle_rules.calendars]\ncn-2027 = lr_cal_2027:path\n",
                                            encoding="utf-8")
     monkeypatch.syspath_prepend(str(site))
     monkeypatch.delitem(sys.modules, "lr_cal_2027", raising=False)
@@ -339,6 +339,7 @@ def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_an_installed_calendar_package_supplies_its_years(installed: Path) -> None:
+    assert cal_mod.GROUP == "lifecycle_rules.calendars"  # the group the README gives deployments
     [pkg] = cal_mod.installed_packages()
     assert (pkg.name, pkg.origin, pkg.error) == ("cn-2027", "package lr-cal-2027 1.0", None)
     cal = load_calendar()

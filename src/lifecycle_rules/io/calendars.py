@@ -5,7 +5,7 @@ the core takes the ``WorkCalendar`` it builds.
 Each source gives whole years. For a year, the first source that gives it wins:
 
 1. calendar files named by the run (``--calendar FILE``, ``load_calendar(FILE)``);
-2. installed calendar packages (entry-point group ``lifecycle_rules.io.calendars``);
+2. installed calendar packages (entry-point group ``lifecycle_rules.calendars``);
 3. ``chinesecalendar``;
 4. a pack's own ``calendar:`` years (``Pack.with_calendar`` puts them last).
 
@@ -23,7 +23,7 @@ import datetime as dt
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
@@ -33,11 +33,13 @@ from pydantic import RootModel
 from lifecycle_rules.core.dates import WorkCalendar, YearSchedule, layered, package_years
 from lifecycle_rules.errors import CalendarError, PackError
 from lifecycle_rules.pack.compile import schedule_years
+from lifecycle_rules.pack.plugins import PluginFailure, contained_all
+from lifecycle_rules.pack.plugins import timeout as plugin_timeout
 from lifecycle_rules.pack.spec import CalendarYear
 from lifecycle_rules.pack.validate import validate_doc
 from lifecycle_rules.pack.yamlfile import YamlDoc, load_yaml_file, parse_path
 
-GROUP = "lifecycle_rules.io.calendars"
+GROUP = "lifecycle_rules.calendars"  # the entry-point group of calendar packages (README)
 WARN_DAYS = 60  # warn when the schedule ends this close to a run's day
 
 
@@ -102,14 +104,24 @@ def _entry_points() -> list[EntryPoint]:
 @lru_cache(maxsize=1)
 def installed_packages() -> tuple[CalendarPackage, ...]:
     """Every installed calendar package, loaded once per process; a broken one is an entry
-    with its error, never an exception."""
+    with its error (one line), never an exception.
+
+    Each package's entry point is loaded in its own daemon thread, all at once, and waited
+    on for ``plugins.timeout()`` seconds (10 s; ``LR_PLUGIN_TIMEOUT``): one that raises,
+    calls ``sys.exit`` or has not returned by then is an entry with its error. A thread
+    that did not return is left running (it cannot be killed; a daemon, it does not keep
+    the process alive). ``KeyboardInterrupt`` is let through."""
+    eps = _entry_points()
+    origins = [f"package {ep.dist.name} {ep.dist.version}" if ep.dist else f"entry point {ep.value}"
+               for ep in eps]
+    loaded = contained_all([partial(_load_entry, ep, origin) for ep, origin in zip(eps, origins, strict=True)],
+                           plugin_timeout())
     out: list[CalendarPackage] = []
-    for ep in _entry_points():
-        origin = f"package {ep.dist.name} {ep.dist.version}" if ep.dist else f"entry point {ep.value}"
-        try:
-            out.append(CalendarPackage(ep.name, origin, _load_entry(ep, origin), None))
-        except Exception as exc:  # a broken plugin must not stop the run
-            out.append(CalendarPackage(ep.name, origin, {}, f"{type(exc).__name__}: {exc}"))
+    for ep, origin, years in zip(eps, origins, loaded, strict=True):
+        if isinstance(years, PluginFailure):  # a broken plugin must not stop the run
+            out.append(CalendarPackage(ep.name, origin, {}, str(years)))
+        else:
+            out.append(CalendarPackage(ep.name, origin, years, None))
     return tuple(out)
 
 
