@@ -185,7 +185,12 @@ def test_nothing_final_until_close(tmp_path: Path, suffix: str) -> None:
     writer = open_writer(path)
     writer.write(ROW_1)
     assert not path.exists()
-    assert _leftovers(tmp_path) == [f".out{suffix}.partial"]
+    [partial] = _leftovers(tmp_path)  # a temporary file of this writer's own: .out.jsonl.<random>.partial
+    assert partial.startswith(f".out{suffix}.") and partial.endswith(".partial")
+    other = open_writer(path)  # a second writer of the same target writes a file of its own
+    assert len(_leftovers(tmp_path)) == 2
+    other.abort()
+    assert _leftovers(tmp_path) == [partial]
     writer.close()
     assert _leftovers(tmp_path) == [f"out{suffix}"]
     writer.close()  # a second close changes nothing

@@ -3,19 +3,33 @@
 Not part of the pure core: this module does I/O. Every input project yields its
 results or one reject; output order follows input order whatever the number of jobs;
 memory stays flat (a bounded window of chunks is in flight).
+
+Worker processes (``jobs > 1``) die with the process that started them: on Linux each
+asks the kernel for SIGTERM when its parent dies (``PR_SET_PDEATHSIG``), elsewhere a
+watchdog thread checks its parent every second. Workers ignore SIGINT (the run's own
+process stops them) and take SIGTERM as the default, ending at once. A worker that dies
+(killed, out of memory) stops the run with :class:`WorkerError` naming how it died;
+any error or signal in the run's process terminates the other workers before it
+propagates, so nothing keeps running.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import multiprocessing
 import os
 import re
+import signal
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from multiprocessing.connection import wait as mp_wait
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -23,13 +37,18 @@ from lifecycle_rules.core.dates import WorkCalendar
 from lifecycle_rules.core.engine import evaluate
 from lifecycle_rules.core.gaps import CALENDAR_NOTICE
 from lifecycle_rules.core.results import Result
-from lifecycle_rules.errors import HistoryError
+from lifecycle_rules.errors import HistoryError, LifecycleRulesError
 from lifecycle_rules.io.records import LineBlock, Note, Record, Reject, undecodable
 from lifecycle_rules.io.writers import result_json
 from lifecycle_rules.pack.compile import Pack
 from lifecycle_rules.pack.plugins import load_pack
 
 CHUNK = 256
+
+
+class WorkerError(LifecycleRulesError):
+    """A worker process ended while the run needed it (killed, out of memory): the run
+    cannot be complete, and its other workers are stopped."""
 
 
 @dataclass
@@ -182,9 +201,40 @@ def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool, as_lines: 
 
 
 _WORKER: dict[str, Any] = {}
+_PR_SET_PDEATHSIG = 1
 
 
-def _init_worker(pack_ref: str, parameters: dict[str, Any], calendar: WorkCalendar | None) -> None:
+def _die_with_parent(parent: int | None) -> None:
+    """This process ends when the one that started it does: the kernel's parent-death
+    signal on Linux, a watchdog thread elsewhere (or if prctl is not there). ``parent``:
+    the pool's process when workers are forked from it (else a fork server starts them)."""
+    ppid = os.getppid()
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl")
+    except (OSError, AttributeError):
+        def watch() -> None:
+            while os.getppid() == ppid:
+                time.sleep(1.0)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        threading.Thread(target=watch, name="lifecycle-rules-parent-watch", daemon=True).start()
+    if os.getppid() != ppid or ppid == 1 or parent not in (None, ppid):  # it died before we asked
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _init_worker(pack_ref: str, parameters: dict[str, Any], calendar: WorkCalendar | None,
+                 parent: int | None = None) -> None:
+    # A forked worker inherits the handlers of the run's process: it must not clean up
+    # the run's files, only end.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    _die_with_parent(parent)
     _WORKER["pack"] = load_pack(pack_ref, parameters, calendar)
 
 
@@ -210,6 +260,55 @@ def _chunks(records: Iterable[Record | Note | LineBlock]) -> Iterator[Chunk]:
             chunk = []
     if chunk:
         yield chunk
+
+
+def _how_workers_died(pool: ProcessPoolExecutor) -> str:
+    """Which worker ended and how (its status comes a moment after its pipes close)."""
+    procs = list(pool._processes.values())
+    deadline = time.monotonic() + 1.0
+    ended = [(p.pid, p.exitcode) for p in procs if p.exitcode is not None]
+    while not ended and time.monotonic() < deadline:
+        time.sleep(0.01)
+        ended = [(p.pid, p.exitcode) for p in procs if p.exitcode is not None]
+    ended.sort(key=lambda e: e[1] == -signal.SIGTERM)  # the pool ends the others with SIGTERM
+    for pid, code in ended:
+        if code is not None and code < 0:
+            with contextlib.suppress(ValueError):
+                return f"(pid {pid}) was killed by {signal.Signals(-code).name}"
+        return f"(pid {pid}) ended with status {code}"
+    return "ended unexpectedly (killed, or out of memory)"
+
+
+def _result(fut: Future[Out], pool: ProcessPoolExecutor) -> Out:
+    """The chunk's result; a worker that has died stops the wait (the pool itself may not
+    notice: one killed while sending its result leaves half a message it waits on)."""
+    while True:
+        try:
+            return fut.result(timeout=0.5)
+        except TimeoutError:
+            if mp_wait([p.sentinel for p in list(pool._processes.values())], 0):
+                raise BrokenProcessPool("a worker process ended") from None
+
+
+def _stop(pool: ProcessPoolExecutor, grace: float = 5.0) -> None:
+    """End the workers now (not after the chunks in flight) and the pool's threads with them."""
+    procs = list(pool._processes.values())
+    # Taken before shutdown(), which forgets them.
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+    thread = getattr(pool, "_executor_manager_thread", None)
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            proc.kill()
+    with contextlib.suppress(Exception):
+        mp_wait([p.sentinel for p in procs], grace)
+    # A worker killed while sending a result leaves the pool's thread waiting for the rest
+    # of the message: closing our end of the pipe (the workers' ends went with them) ends that.
+    if writer is not None:
+        with contextlib.suppress(Exception):
+            writer.close()
+    if isinstance(thread, threading.Thread):
+        thread.join(grace)
 
 
 class Progress:
@@ -307,16 +406,27 @@ def run(
         for chunk in chunks:
             consume(_evaluate_chunk(pack, as_of, include_closed, as_lines, chunk, engine))
     else:
-        with ProcessPoolExecutor(jobs, initializer=_init_worker,
-                                 initargs=(pack_ref, parameters, calendar)) as pool:
+        context = multiprocessing.get_context()
+        forked = os.getpid() if context.get_start_method() == "fork" else None
+        pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
+                                   initargs=(pack_ref, parameters, calendar, forked))
+        try:
             window: list[Future[Out]] = []
             for chunk in chunks:
                 window.append(pool.submit(_worker_chunk, as_of, include_closed, as_lines, engine,
                                           chunk))
                 if len(window) >= jobs * 3:
-                    consume(window.pop(0).result())
+                    consume(_result(window.pop(0), pool))
             for fut in window:
-                consume(fut.result())
+                consume(_result(fut, pool))
+        except BrokenProcessPool as exc:
+            died = _how_workers_died(pool)
+            _stop(pool)
+            raise WorkerError(f"a worker process {died}; the run was stopped") from exc
+        except BaseException:
+            _stop(pool)
+            raise
+        pool.shutdown()
     if progress:
         progress.update(summary.read)
         progress.close()

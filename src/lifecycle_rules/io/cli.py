@@ -1,9 +1,18 @@
 """``lifecycle-rules``: evaluate exports, run a pack's fixtures, list packs, print the schema.
 
 Exit status: 0 success (whatever warnings were found); 1 some input was rejected (unless
-``--allow-rejects``) or a pack test failed; 2 bad usage, a pack that cannot be loaded, or
-an unreadable input file. Every exit 2 is one line on stderr, ``lifecycle-rules: ...``;
-options and files are checked before any input is read or any output file is made.
+``--allow-rejects``) or a pack test failed; 2 the run failed and wrote nothing: bad usage,
+a pack that cannot be loaded, an unreadable input file, an output that cannot be written
+(no such directory, read-only, a directory, another run writing it, a full disk), a worker
+process that died; 130 interrupted (SIGINT), 143 terminated (SIGTERM; 129 SIGHUP), also
+with nothing written; 141 the reader of standard output went away. Every exit 2, 130, 143
+is one line on stderr, ``lifecycle-rules: ...``, never a traceback; options and files are
+checked, and output files locked, before any input is read.
+
+``evaluate`` writes its output, rejects and notices files through ``io/outputs.py``:
+checked against every input and each other, locked (``.NAME.lock``), written to temporary
+files of their own and moved into place together only when all are complete (side files
+first, the main output last; stale side files of the same output removed in that step).
 """
 
 from __future__ import annotations
@@ -161,24 +170,12 @@ def _run_calendar(files: list[Path]) -> Any:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from lifecycle_rules.io.outputs import Terminated, signals_unwind
+
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "evaluate":
-            return _evaluate(args)
-        if args.command == "rates":
-            return _rates(args)
-        if args.command == "packs":
-            return _packs()
-        if args.command == "calendar":
-            return _calendar(args)
-        if args.command == "inspect":
-            return _inspect(args)
-        if args.command == "mapping":
-            return _mapping(args.output)
-        if args.command == "test":
-            return _test(args.pack_dir)
-        if args.command == "schema":
-            return _schema(args.output)
+        with signals_unwind():
+            return _command(args)
     except LifecycleRulesError as exc:
         print(f"lifecycle-rules: {exc}", file=sys.stderr)
         return 2
@@ -190,9 +187,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"lifecycle-rules: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("lifecycle-rules: interrupted; no output was completed", file=sys.stderr)
-        return 130
+    except (KeyboardInterrupt, Terminated) as exc:
+        what = f"terminated by {exc.name}" if isinstance(exc, Terminated) else "interrupted"
+        done = "the output was complete before" if "output complete" in getattr(exc, "__notes__", ()) \
+            else "no output was completed"
+        print(f"lifecycle-rules: {what}; {done}", file=sys.stderr)
+        return exc.code if isinstance(exc, Terminated) else 130
+
+
+def _command(args: argparse.Namespace) -> int:
+    if args.command == "evaluate":
+        return _evaluate(args)
+    if args.command == "rates":
+        return _rates(args)
+    if args.command == "packs":
+        return _packs()
+    if args.command == "calendar":
+        return _calendar(args)
+    if args.command == "inspect":
+        return _inspect(args)
+    if args.command == "mapping":
+        return _mapping(args.output)
+    if args.command == "test":
+        return _test(args.pack_dir)
+    if args.command == "schema":
+        return _schema(args.output)
     return 2  # pragma: no cover - argparse requires a command
 
 
@@ -255,56 +274,15 @@ def _check_usage(args: argparse.Namespace, suffixes: str) -> None:
 
 
 def _check_files(args: argparse.Namespace, outputs: Sequence[tuple[str, Path | None]]) -> None:
-    """Every file named can be read, every output can be made: before any input is read."""
-    from lifecycle_rules.io.readers import is_jsonl
-    from lifecycle_rules.io.readers.columns import _load_mapping
+    from lifecycle_rules.io.outputs import check_files
 
-    named = [("", p) for p in args.inputs]
-    named += [(o, p) for o, p in (("--events", args.events), ("--mapping", args.mapping)) if p is not None]
-    for option, path in named:
-        _readable(path, f"{option} {path}" if option else str(path))
-    if args.mapping is not None:
-        try:
-            _load_mapping(args.mapping)
-        except ValueError as exc:
-            raise LifecycleRulesError(str(exc)) from None
-    for path in args.inputs:
-        try:
-            is_jsonl(path, args.layout, args.events)
-        except ValueError:
-            raise LifecycleRulesError(f"{path}: cannot tell the layout from its suffix {path.suffix!r} "
-                                      "(use .jsonl, .csv or .xlsx, or --layout jsonl|wide)") from None
-    for option, path in outputs:
-        if path is None or str(path) == "-":
-            continue
-        name = f"{option} {path}"
-        if path.is_dir():
-            raise LifecycleRulesError(f"{name}: is a directory")
-        if not path.parent.is_dir():
-            raise LifecycleRulesError(f"{name}: no such directory {str(path.parent)!r}")
-        if path.exists() and any(path.samefile(p) for p in [*args.inputs, args.events] if p is not None):
-            raise LifecycleRulesError(f"{name}: is an input; it would be overwritten")
-
-
-def _readable(path: Path, name: str) -> None:
-    if path.is_dir():
-        raise LifecycleRulesError(f"{name}: is a directory, not a file")
-    if not path.exists():
-        raise LifecycleRulesError(f"{name}: no such file")
-    if not path.is_file():
-        raise LifecycleRulesError(f"{name}: not a regular file")
-    try:
-        with path.open("rb"):
-            pass
-    except OSError as exc:
-        raise LifecycleRulesError(f"{name}: cannot read: {exc.strerror}") from None
+    check_files(args, outputs)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from lifecycle_rules.io.batch import Progress, count_lines, run
+    from lifecycle_rules.io.batch import Progress, WorkerError, count_lines, run
     from lifecycle_rules.io.calendars import end_warning
-    from lifecycle_rules.io.records import Reject
-    from lifecycle_rules.io.writers import open_writer, write_rejects
+    from lifecycle_rules.io.outputs import RunOutputs, locked, side_paths
     from lifecycle_rules.pack.plugins import load_pack
 
     _check_usage(args, ".jsonl, .csv or .xlsx, or --format")
@@ -316,57 +294,50 @@ def _evaluate(args: argparse.Namespace) -> int:
         from lifecycle_rules.engines import get_engine
 
         get_engine(args.engine)  # fail fast if its dependency is missing
-    rejects_path, notices_path = args.rejects, args.notices
-    if args.output is not None and str(args.output) != "-":
-        rejects_path = rejects_path or args.output.with_name(args.output.name + ".rejects.jsonl")
-        notices_path = notices_path or args.output.with_name(args.output.name + ".notices.jsonl")
-    _check_files(args, [("-o", args.output), ("--rejects", rejects_path), ("--notices", notices_path)])
+    rejects_path, notices_path, stale = side_paths(args)
+    outputs = [("-o", args.output), ("--rejects" if args.rejects else "rejects file", rejects_path),
+               ("--notices" if args.notices else "notices file", notices_path)]
+    _check_files(args, outputs)
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
-    rejects: list[Reject] = []
-    notices: list[dict[str, Any]] = []
-
-    total = None
-    if len(args.inputs) == 1 and args.events is None:
-        total = count_lines(args.inputs[0])
-    with open_writer(args.output, args.format) as writer:
-        summary = run(args.pack, params, _records(args, raw_json=True, pack=pack), args.as_of, writer.write,
-                      rejects.append, notices.append, jobs=jobs, include_closed=args.include_closed,
-                      progress=Progress(total), write_block=getattr(writer, "write_block", None),
-                      engine=args.engine, calendar=calendar, pack=pack)
-    if rejects:
-        if rejects_path is not None:
-            write_rejects(rejects_path, rejects)
-            where = str(rejects_path)
-        else:
-            for r in rejects:
-                print(json.dumps(r.to_dict(), ensure_ascii=False), file=sys.stderr)
-            where = "stderr"
-    if notices:
-        if notices_path is not None:
-            with open_writer(notices_path, "jsonl") as nw:
-                for n in notices:
-                    nw.write(n)
-        else:
-            for n in notices:
-                print(f"lifecycle-rules: notice: {n['project_id']} ({n['locator']}): {n['notice']}",
-                      file=sys.stderr)
+    out = RunOutputs(args.output, args.format, rejects_path, notices_path, stale, outputs)
+    try:
+        with locked([*outputs, *(("stale side file", p) for p in stale)]), out:
+            total = None
+            if len(args.inputs) == 1 and args.events is None:
+                total = count_lines(args.inputs[0])
+            summary = run(args.pack, params, _records(args, raw_json=True, pack=pack), args.as_of, out.write,
+                          out.reject, out.notice, jobs=jobs, include_closed=args.include_closed,
+                          progress=Progress(total), write_block=out.write_block,
+                          engine=args.engine, calendar=calendar, pack=pack)
+    except WorkerError as exc:
+        raise LifecycleRulesError(f"{exc}; nothing was written") from None
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        raise LifecycleRulesError(out.failure(exc)) from None
+    except BaseException as exc:
+        if out.committed:
+            exc.add_note("output complete")
+        raise
+    summary.notices = out.noticed  # with the output's own (cells a worksheet could not hold)
+    for r in out.held_rejects:
+        print(json.dumps(r.to_dict(), ensure_ascii=False), file=sys.stderr)
+    for n in out.held_notices:
+        print(f"lifecycle-rules: notice: {n['project_id']} ({n['locator']}): {n['notice']}", file=sys.stderr)
     if not args.quiet:
         for line in summary.lines():
             print(f"lifecycle-rules: {line}", file=sys.stderr)
-        if rejects:
-            print(f"lifecycle-rules: {len(rejects)} rejected record(s) written to {where}",
+        if out.rejected:
+            print(f"lifecycle-rules: {out.rejected} rejected record(s) written to {rejects_path or 'stderr'}",
                   file=sys.stderr)
         said = end_warning(calendar, args.as_of, "--as-of")
         if said:
             print(f"lifecycle-rules: warning: {said}", file=sys.stderr)
-    return 1 if rejects and not args.allow_rejects else 0
+    return 1 if out.rejected and not args.allow_rejects else 0
 
 
 def _rates(args: argparse.Namespace) -> int:
-    from lifecycle_rules.core.rates import portfolio_rates
-    from lifecycle_rules.io.batch import history_reject
-    from lifecycle_rules.io.records import Record, Reject
-    from lifecycle_rules.io.writers import write_rates
+    from lifecycle_rules.io.outputs import locked
     from lifecycle_rules.pack.plugins import load_pack
 
     _check_usage(args, ".json, .jsonl, .csv or .xlsx")
@@ -375,6 +346,16 @@ def _rates(args: argparse.Namespace) -> int:
         print(f"lifecycle-rules: pack {pack.id} declares no rates", file=sys.stderr)
         return 2
     _check_files(args, [("-o", args.output)])
+    with locked([("-o", args.output)]):
+        return _rates_locked(args, pack)
+
+
+def _rates_locked(args: argparse.Namespace, pack: Any) -> int:
+    from lifecycle_rules.core.rates import portfolio_rates
+    from lifecycle_rules.io.batch import history_reject
+    from lifecycle_rules.io.records import Record, Reject
+    from lifecycle_rules.io.writers import write_rates
+
     rejects: list[Reject] = []
     current = ["", ""]  # file and locator of the record being counted (errors come synchronously)
 
@@ -459,7 +440,9 @@ def _mapping(output: Path | None) -> int:
     if output is None:
         sys.stdout.write(default_mapping())
     else:
-        output.write_text(default_mapping(), encoding="utf-8")
+        from lifecycle_rules.io.writers import write_text
+
+        write_text(output, default_mapping())
     return 0
 
 
@@ -488,7 +471,9 @@ def _schema(output: Path | None) -> int:
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        from lifecycle_rules.io.writers import write_text
+
+        write_text(output, text)
     return 0
 
 

@@ -1,11 +1,22 @@
 """Write evaluation results (SPEC §4), reader rejects and portfolio rates as JSON Lines,
 CSV or XLSX (rates also as one JSON array).
 
-A file appears complete or not at all: rows go to a hidden ``.<name>.partial``
-beside the target, which ``close()`` renames into place (``os.replace``, atomic
-on one file system); ``abort()``, or an exception inside ``with``, deletes it.
-An existing file at the target stays untouched until a successful ``close()``.
-Standard output cannot be taken back, so it is written as it goes.
+A file appears complete or not at all: rows go to a hidden temporary file of its own
+beside the target, ``.<name>.<random>.partial`` (two writers of one target never share
+it), which ``close()`` renames into place (``os.replace``, atomic on one file system);
+``abort()``, or an exception inside ``with``, deletes it. An existing file at the
+target stays untouched until a successful ``close()``. ``seal()`` finishes the
+temporary file (written, synced, closed) without moving it and ``publish()`` moves a
+sealed file into place: ``io/outputs.py`` seals every file of a run before it moves
+any. The file gets the mode a new file gets (0666 less the umask). An OSError while
+writing names the target, not the temporary file. Standard output cannot be taken
+back, so it is written as it goes.
+
+An XLSX cell cannot hold a control character (U+0000-U+001F but tab, newline and
+carriage return), U+FFFE/U+FFFF or a lone surrogate: such a character is written as
+its visible escape ``\\u0007`` and the row is listed in ``escaped`` (row number in the
+sheet, the columns, the project), for the caller to report; a text beginning with
+``=`` is written as text, never as a formula.
 """
 
 from __future__ import annotations
@@ -17,6 +28,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
@@ -29,8 +41,8 @@ from lifecycle_rules.core.vocabulary import ROW_KEYS
 from lifecycle_rules.io.records import Reject
 
 __all__ = [
-    "RESULT_HEADERS", "RESULT_KEYS", "ResultWriter", "open_writer", "output_format", "result_json",
-    "write_rates", "write_rejects",
+    "RESULT_HEADERS", "RESULT_KEYS", "ResultWriter", "open_rejects_writer", "open_writer", "output_format",
+    "result_json", "write_rates", "write_rejects", "write_text",
 ]  # fmt: skip
 
 Format = Literal["jsonl", "csv", "xlsx"]
@@ -40,57 +52,57 @@ Format = Literal["jsonl", "csv", "xlsx"]
 # ``ProjectWarning.to_dict`` gives level_name … pushes in ROW_KEYS order, so they follow in it.
 RESULT_KEYS: tuple[str, ...] = ROW_KEYS[: ROW_KEYS.index("message") + 1]
 RESULT_HEADERS = {
-    "project_id": "项目代码",
-    "key": "预警编号",
-    "rule": "规则",
-    "subject": "对象",
-    "level": "等级",
-    "since": "起始日期",
-    "due": "期限",
-    "tier": "协调层级",
-    "status": "状态",
-    "responsible": "责任单位",
-    "clause": "政策条款",
-    "message": "提示内容",
-}
+    "project_id": "项目代码", "key": "预警编号", "rule": "规则", "subject": "对象", "level": "等级",
+    "since": "起始日期", "due": "期限", "tier": "协调层级", "status": "状态", "responsible": "责任单位",
+    "clause": "政策条款", "message": "提示内容",
+}  # fmt: skip
 _REJECT_KEYS = ("file", "locator", "project_id", "field", "message")
-_REJECT_HEADERS = {
-    "file": "文件",
-    "locator": "位置",
-    "project_id": "项目代码",
-    "field": "字段",
-    "message": "问题",
-}
+_REJECT_HEADERS = {"file": "文件", "locator": "位置", "project_id": "项目代码", "field": "字段", "message": "问题"}
 _DATE_KEYS = frozenset({"since", "due"})
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _LIST_JOIN = "、"
 _SUFFIX_FORMATS: dict[str, Format] = {
-    ".jsonl": "jsonl",
-    ".json": "jsonl",
-    ".ndjson": "jsonl",
-    ".csv": "csv",
-    ".xlsx": "xlsx",
-}
+    ".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".xlsx": "xlsx",
+}  # fmt: skip
 _XLSX_WIDTHS = {"key": 36, "rule": 20, "responsible": 24, "clause": 24, "message": 60}
+# What a worksheet (XML 1.0) cannot hold: openpyxl refuses the control characters and would
+# write U+FFFE/U+FFFF into a file Excel cannot open; lone surrogates cannot be encoded.
+_XLSX_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class ResultWriter(Protocol):
     """Rows in, one finished file out; ``with`` commits on success, aborts on error."""
 
+    target: Path | None  # None: standard output
+    escaped: list[tuple[int, tuple[str, ...], object]]  # XLSX: (row, columns, project_id)
+
     def write(self, row: Mapping[str, object]) -> None: ...
+    def seal(self) -> None: ...
+    def publish(self) -> None: ...
     def close(self) -> None: ...
     def abort(self) -> None: ...
     def __enter__(self) -> ResultWriter: ...
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None: ...
 
 
-def _partial_path(final: Path) -> Path:
-    return final.with_name(f".{final.name}.partial")
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading it means setting it; put back at once
+    os.umask(mask)
+    return mask
+
+
+def _temp_beside(final: Path, suffix: str = ".partial") -> tuple[int, Path]:
+    """A new hidden file of this process's own beside ``final`` (same directory, so the
+    rename is atomic), with the mode a new file would get; its descriptor and path."""
+    try:
+        fd, name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=suffix)
+    except OSError as exc:
+        exc.filename = str(final)  # the random name means nothing to a user
+        raise
+    with suppress(OSError):
+        os.fchmod(fd, 0o666 & ~_umask())
+    return fd, Path(name)
 
 
 def _fsync(stream: IO[Any]) -> None:
@@ -98,34 +110,67 @@ def _fsync(stream: IO[Any]) -> None:
     os.fsync(stream.fileno())
 
 
+def _naming(exc: OSError, target: Path | None, temp: Path | None) -> None:
+    """Let the error name the target (the temporary file's name means nothing to a user)."""
+    if target is not None and (exc.filename is None or str(exc.filename) == str(temp)):
+        exc.filename = str(target)
+
+
 class _Writer:
     """The life cycle shared by every format: write rows, then commit or discard."""
 
     def __init__(self, final: Path | None, keys: Sequence[str], headers: Mapping[str, str]) -> None:
-        self._final = final
-        self._partial = _partial_path(final) if final is not None else None
+        self.target = final
+        made: tuple[int | None, Path | None] = _temp_beside(final) if final is not None else (None, None)
+        self._fd, self._partial = made
         self._keys = tuple(keys)
         self._headers = headers
         self._columns: tuple[str, ...] | None = None
         self._done = False
+        self._sealed = False
+        self.escaped: list[tuple[int, tuple[str, ...], object]] = []
 
     def write(self, row: Mapping[str, object]) -> None:
-        if self._done:
+        if self._done or self._sealed:
             raise ValueError("write() on a writer that is already closed or aborted")
-        self._write(self._ordered(row))
+        try:
+            self._write(self._ordered(row))
+        except OSError as exc:
+            _naming(exc, self.target, self._partial)
+            raise
 
-    def close(self) -> None:
-        """Finish and move the file into place; a second call does nothing."""
+    def seal(self) -> None:
+        """Finish the temporary file (written, synced, closed); nothing is moved yet.
+        On failure the temporary file is deleted."""
+        if self._done or self._sealed:
+            return
+        self._sealed = True
+        try:
+            self._finish()
+        except BaseException as exc:
+            if isinstance(exc, OSError):
+                _naming(exc, self.target, self._partial)
+            self._done = True
+            self._discard()
+            raise
+
+    def publish(self) -> None:
+        """Move the file (sealed first if need be) into place; a second call does nothing."""
+        self.seal()
         if self._done:
             return
         self._done = True
-        try:
-            self._finish()
-            if self._partial is not None and self._final is not None:
-                os.replace(self._partial, self._final)
-        except BaseException:
-            self._discard()
-            raise
+        if self._partial is not None and self.target is not None:
+            try:
+                os.replace(self._partial, self.target)
+            except BaseException:
+                self._discard()
+                raise
+            self._partial = None
+
+    def close(self) -> None:
+        """Finish and move the file into place; a second call does nothing."""
+        self.publish()
 
     def abort(self) -> None:
         """Drop everything written; after close() it does nothing."""
@@ -137,12 +182,8 @@ class _Writer:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         if exc_type is None:
             self.close()
         else:
@@ -165,8 +206,18 @@ class _Writer:
         # Runs while another error propagates; cleanup must not replace that error.
         with suppress(Exception):
             self._release()
+        if self._fd is not None:
+            with suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
         if self._partial is not None:
-            self._partial.unlink(missing_ok=True)
+            with suppress(OSError):
+                self._partial.unlink(missing_ok=True)
+
+    def _take_fd(self) -> int:
+        assert self._fd is not None
+        fd, self._fd = self._fd, None
+        return fd
 
     def _write(self, row: dict[str, object]) -> None:
         raise NotImplementedError
@@ -199,7 +250,7 @@ class _JsonlWriter(_Writer):
         super().__init__(final, keys, headers)
         self._owned = self._partial is not None
         if self._partial is not None:
-            self._stream: IO[bytes] = open(self._partial, "wb")  # noqa: SIM115
+            self._stream: IO[bytes] = os.fdopen(self._take_fd(), "wb")
         else:
             sys.stdout.flush()  # what was printed before comes first
             self._stream = sys.stdout.buffer
@@ -210,7 +261,13 @@ class _JsonlWriter(_Writer):
     def write_block(self, data: bytes) -> None:
         """Write JSON lines already encoded by :func:`result_json`, each ending in a
         newline (batch workers serialise whole chunks)."""
-        self._stream.write(data)
+        if self._done or self._sealed:
+            raise ValueError("write_block() on a writer that is already closed or aborted")
+        try:
+            self._stream.write(data)
+        except OSError as exc:
+            _naming(exc, self.target, self._partial)
+            raise
 
     def _finish(self) -> None:
         if self._owned:
@@ -243,7 +300,7 @@ class _CsvWriter(_Writer):
         super().__init__(final, keys, headers)
         assert self._partial is not None
         # The BOM is what makes Excel read UTF-8 rather than the local code page.
-        self._stream = open(self._partial, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
+        self._stream = os.fdopen(self._take_fd(), "w", encoding="utf-8-sig", newline="")
         self._csv = csv.writer(self._stream)
 
     def _write_header(self, columns: Sequence[str]) -> None:
@@ -267,11 +324,10 @@ class _XlsxWriter(_Writer):
         import openpyxl
 
         super().__init__(final, keys, headers)
-        assert self._partial is not None
-        # Fail now, not after a long run, if the directory is not writable.
-        self._partial.touch()
+        os.close(self._take_fd())  # made now, to fail before a long run; saved by name
         self._book = openpyxl.Workbook(write_only=True)
         self._sheet = self._book.create_sheet(title=title)
+        self._rows = 0
         # Sheet views are written with the first row, so set them before any row.
         self._sheet.freeze_panes = "A2"
 
@@ -293,9 +349,13 @@ class _XlsxWriter(_Writer):
 
     def _write(self, row: dict[str, object]) -> None:
         columns = self._fix_columns(row)
-        self._sheet.append([self._cell(k, row.get(k)) for k in columns])
+        escaped: list[str] = []
+        self._sheet.append([self._cell(k, row.get(k), escaped) for k in columns])
+        self._rows += 1
+        if escaped:
+            self.escaped.append((self._rows + 1, tuple(escaped), row.get("project_id")))
 
-    def _cell(self, key: str, value: object) -> object:
+    def _cell(self, key: str, value: object, escaped: list[str]) -> object:
         from openpyxl.cell import WriteOnlyCell
 
         if isinstance(value, str) and key in _DATE_KEYS and _ISO_DATE.fullmatch(value):
@@ -306,7 +366,15 @@ class _XlsxWriter(_Writer):
             return cell
         if value is None or isinstance(value, (int, float, dt.datetime)):
             return value
-        return _text_cell(value)
+        text = _text_cell(value)
+        if _XLSX_ILLEGAL.search(text):
+            text = _XLSX_ILLEGAL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+            escaped.append(self._headers.get(key, key))
+        if text.startswith("="):  # text, not a formula
+            cell = WriteOnlyCell(self._sheet, value=text)
+            cell.data_type = "s"
+            return cell
+        return text
 
     def _finish(self) -> None:
         self._fix_columns({})
@@ -380,18 +448,37 @@ def result_json(row: Mapping[str, object]) -> bytes:
     return _JSON.encode(_ordered(row, RESULT_KEYS))
 
 
+def open_rejects_writer(path: str | Path) -> ResultWriter:
+    """A writer of ``Reject.to_dict()`` rows: JSON Lines, or CSV with BOM for a ``.csv`` path."""
+    fmt: Format = "csv" if Path(path).suffix.lower() == ".csv" else "jsonl"
+    return _open(path, fmt, _REJECT_KEYS, _REJECT_HEADERS, "问题")
+
+
 def write_rejects(path: str | Path, rejects: Iterable[Reject]) -> int:
     """Write rejects as JSON Lines, or CSV with BOM for a ``.csv`` path; return the count.
 
     The same all-or-nothing rule as results applies.
     """
-    fmt: Format = "csv" if Path(path).suffix.lower() == ".csv" else "jsonl"
     count = 0
-    with _open(path, fmt, _REJECT_KEYS, _REJECT_HEADERS, "问题") as writer:
+    with open_rejects_writer(path) as writer:
         for reject in rejects:
             writer.write(reject.to_dict())
             count += 1
     return count
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write a whole text file (UTF-8) all or nothing, through a temporary file of its own."""
+    final = Path(path)
+    fd, partial = _temp_beside(final)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            _fsync(stream)
+        os.replace(partial, final)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def write_rates(path: str | Path, rows: Sequence[Mapping[str, object]]) -> int:
@@ -402,15 +489,7 @@ def write_rates(path: str | Path, rows: Sequence[Mapping[str, object]]) -> int:
     The same all-or-nothing rule as results applies."""
     final = Path(path)
     if final.suffix.lower() == ".json":
-        partial = _partial_path(final)
-        try:
-            with open(partial, "w", encoding="utf-8") as stream:
-                stream.write(json.dumps([dict(r) for r in rows], ensure_ascii=False, indent=2) + "\n")
-                _fsync(stream)
-            os.replace(partial, final)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
+        write_text(final, json.dumps([dict(r) for r in rows], ensure_ascii=False, indent=2) + "\n")
         return len(rows)
     keys = tuple(rows[0]) if rows else ()
     with _open(final, None, keys, {}, "指标") as writer:
