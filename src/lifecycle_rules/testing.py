@@ -40,7 +40,7 @@ from lifecycle_rules.errors import LifecycleRulesError
 from lifecycle_rules.pack.compile import Pack
 from lifecycle_rules.pack.load import load_pack_dir
 from lifecycle_rules.pack.validate import validate_doc
-from lifecycle_rules.pack.yamlfile import load_yaml_file
+from lifecycle_rules.pack.yamlfile import clip, clip_quoted, load_yaml_file
 
 _STRICT = ConfigDict(frozen=True, extra="forbid")
 
@@ -80,7 +80,10 @@ class Fixture(BaseModel):
 
 
 def load_fixture(path: str | Path) -> Fixture:
-    doc = load_yaml_file(path)
+    """A fixture file, validated. In a pack's ``fixtures/`` it must be a file of that pack: a
+    symlink to a file outside the pack directory is refused, unread (inside it is fine)."""
+    p = Path(path)
+    doc = load_yaml_file(p, within=p.parent.parent if p.parent.name == "fixtures" else p.parent)
     if isinstance(doc.data, dict):
         doc.data.setdefault("file", str(path))
     return validate_doc(Fixture, doc, "fixture")
@@ -118,7 +121,7 @@ def run_fixture(pack: Pack, fixture: Fixture) -> list[CheckOutcome]:
         try:
             result = evaluate(p, fixture.history, check.as_of, include_closed=fixture.include_closed)
         except LifecycleRulesError as exc:
-            out.append(CheckOutcome(fixture.file, check.as_of, [f"error: {exc}"], []))
+            out.append(CheckOutcome(fixture.file, check.as_of, [f"error: {clip_quoted(str(exc))}"], []))
             continue
         actual = list(result.warnings)
         remaining = list(actual)
@@ -137,7 +140,8 @@ def run_fixture(pack: Pack, fixture: Fixture) -> list[CheckOutcome]:
             problems.append(f"unexpected warning {_show({k: v for k, v in _fields(w).items() if k in shown})}")
         for text in check.notices or []:
             if not any(text in n for n in result.notices):
-                problems.append(f"expected a notice containing {text!r}; notices: {list(result.notices)}")
+                problems.append(f"expected a notice containing {clip(repr(text))}; "
+                                f"notices: {clip_quoted(repr(list(result.notices)))}")
         out.append(CheckOutcome(fixture.file, check.as_of, problems, actual))
     return out
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["LineBlock", "Note", "Record", "Reject", "undecodable"]
+__all__ = ["LineBlock", "Note", "Record", "Reject", "size_in_words", "undecodable"]
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,8 @@ class Note:
 @dataclass(frozen=True)
 class LineBlock:
     """Whole lines of a UTF-8 JSON Lines file, as bytes: the batch's unit of work, split
-    and parsed in the worker processes (the reading process only cuts the file)."""
+    and parsed in the worker processes (the reading process only cuts the file). A line too
+    long to read is not in a block: it comes between blocks as the Record of its reject."""
 
     file: str
     first_line: int  # the number of the block's first line (1-based)
@@ -81,3 +82,11 @@ class LineBlock:
 def undecodable(encoding: str) -> str:
     """The reject message of a line or cell with bytes the encoding cannot decode."""
     return f"含无法按 {encoding} 解码的字节（可用 encoding= 指定）"
+
+
+def size_in_words(size: int) -> str:
+    """A size in bytes as a message gives it: ``64 MiB``, ``1 GiB``, else ``1000 字节``."""
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if size >= 1 << shift and size % (1 << shift) == 0:
+            return f"{size >> shift} {unit}"
+    return f"{size} 字节"

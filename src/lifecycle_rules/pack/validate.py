@@ -9,7 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from lifecycle_rules.errors import PackError
 from lifecycle_rules.kinds import REGISTRY
-from lifecycle_rules.pack.yamlfile import KeyPath, YamlDoc, format_path
+from lifecycle_rules.pack.yamlfile import CLIP_CHARS, KeyPath, YamlDoc, clip, format_path
 
 # Parts of pydantic's error locations that name a union member, not a key of the data.
 _UNION_TAGS = frozenset({*REGISTRY, "function-after", "str", "int"})
@@ -24,17 +24,27 @@ def validate_doc(model: type[_M], doc: YamlDoc, what: str) -> _M:
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         path = _data_path(doc.data, tuple(err["loc"]))
-        msg = str(err["msg"]).removeprefix("Value error, ")
+        msg = _message(err)
         if err["type"] == "extra_forbidden":
             msg = f"unknown key (not part of the {what} format; see docs/pack-format.md)"
         elif err["type"] == "missing":
             msg = "required key is missing"
         elif "input" in err and not isinstance(err["input"], dict | list):
-            msg = f"{msg}; got {err['input']!r}"
+            msg = f"{msg}; got {clip(repr(err['input']))}"
         more = exc.error_count() - 1
         if more:
             msg += f" (and {more} more problem{'s' if more > 1 else ''})"
         raise PackError(msg, file=doc.file, line=doc.line_of(path), path=format_path(path)) from None
+
+
+def _message(err: Any) -> str:
+    """pydantic's message, a long value it quotes clipped (``Input tag '<10 MB>' found using
+    'kind' ...``), so that a 10 MB value never makes a 10 MB message; the rest is kept."""
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    for value in (err.get("input"), *(err.get("ctx") or {}).values()):
+        if isinstance(value, str) and len(value) > CLIP_CHARS:
+            msg = msg.replace(value, clip(value))
+    return clip(msg, 5 * CLIP_CHARS)
 
 
 def _data_path(data: Any, loc: tuple[Any, ...]) -> KeyPath:

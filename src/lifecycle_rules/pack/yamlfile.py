@@ -5,10 +5,15 @@
   ``yes`` stay strings), ``010`` is the decimal 10, never octal, and ``1:20`` is a string.
 - Duplicate keys are an error (PyYAML would keep the last one silently).
 - Alias expansion is bounded, so an alias bomb is an error rather than a hang.
+- A file read for a directory (a pack's ``pack.yaml``, a fixture) is refused, unread, when it
+  is a symlink to somewhere outside that directory.
+
+Also :func:`clip`, how every message of the readers and the pack loader quotes a value.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -21,6 +26,30 @@ MAX_NODES = 200_000
 MAX_BYTES = 5_000_000
 
 KeyPath = tuple[str | int, ...]
+
+CLIP_CHARS = 200  # the most of a value an error message quotes
+
+
+def clip(text: str, limit: int = CLIP_CHARS) -> str:
+    """``text`` as an error message quotes it: whole up to ``limit`` characters; longer, its
+    first ``limit`` characters, an ellipsis and the whole length (a 10 MB cell or YAML value
+    must not make a 10 MB message)."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text)} chars)"
+
+
+_LONG = f"{{{CLIP_CHARS + 1},}}"  # a regex repeat: more than CLIP_CHARS
+_QUOTED = re.compile(f"'[^']{_LONG}'|\"[^\"]{_LONG}\"")  # a long quoted value
+
+
+def clip_quoted(message: str) -> str:
+    """A message made elsewhere, each value it quotes ('...' or "...") clipped as :func:`clip`
+    does, and the whole held to a few times that."""
+    if len(message) <= CLIP_CHARS:
+        return message
+    clipped = _QUOTED.sub(lambda m: m[0][0] + clip(m[0][1:-1]) + m[0][0], message)
+    return clip(clipped, 5 * CLIP_CHARS)
 
 
 class _Loader(yaml.SafeLoader):
@@ -105,7 +134,7 @@ def load_yaml_text(text: str, file: str) -> YamlDoc:
                 f"{exc.problem} (only plain YAML values are allowed)", file=file, line=_line_of(exc)
             ) from None
         except (ValueError, OverflowError) as exc:
-            raise PackError(f"bad value: {exc}", file=file) from None
+            raise PackError(f"bad value: {clip(str(exc))}", file=file) from None
     finally:
         loader.dispose()
     return YamlDoc(data, lines, file)
@@ -116,8 +145,12 @@ def _line_of(exc: yaml.YAMLError) -> int | None:
     return mark.line + 1 if mark is not None else None
 
 
-def load_yaml_file(path: str | Path) -> YamlDoc:
+def load_yaml_file(path: str | Path, within: str | Path | None = None) -> YamlDoc:
+    """Read and load ``path``; with ``within``, only if the file is really in that directory
+    (a symlink to a file outside it is refused, never followed; symlinks inside are fine)."""
     p = Path(path)
+    if within is not None:
+        check_within(p, within)
     try:
         raw = p.read_bytes()
     except OSError as exc:
@@ -129,6 +162,16 @@ def load_yaml_file(path: str | Path) -> YamlDoc:
             f"not UTF-8 text (byte {exc.start}): save the file as UTF-8", file=str(p)
         ) from None
     return load_yaml_text(text, str(p))
+
+
+def check_within(path: Path, directory: str | Path) -> None:
+    """A PackError naming ``path`` unless it resolves (symlinks followed, as reading would)
+    to a file inside ``directory`` (itself resolved)."""
+    real = Path(os.path.realpath(path))
+    if real.is_relative_to(os.path.realpath(directory)):
+        return
+    raise PackError(f"a symlink to {clip(str(real))}, outside {clip(str(directory))}: refused, not read",
+                    file=str(path))
 
 
 _CHECKED_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp",
@@ -150,7 +193,8 @@ def _walk(loader: _Loader, node: yaml.Node, path: KeyPath, lines: dict[KeyPath, 
                 loader.construct_object(node)
             except (ValueError, OverflowError, KeyError, AttributeError, TypeError) as exc:
                 # e.g. "!!bool maybe" (KeyError) or "!!timestamp nope" (AttributeError)
-                raise PackError(f"bad value {node.value!r} for {node.tag.rsplit(':', 1)[-1]}: {exc}",
+                raise PackError(f"bad value {clip(repr(node.value))} for {node.tag.rsplit(':', 1)[-1]}: "
+                                f"{clip(str(exc))}",
                                 file=file, line=line, path=format_path(path)) from None
         return
     if id(node) in open_nodes:
@@ -166,7 +210,7 @@ def _walk(loader: _Loader, node: yaml.Node, path: KeyPath, lines: dict[KeyPath, 
             key: str | int = str(key_node.value)
             if key in seen:
                 raise PackError(
-                    f"duplicate key {key!r} (first on line {seen[key]})",
+                    f"duplicate key {clip(repr(key))} (first on line {seen[key]})",
                     file=file, line=key_node.start_mark.line + 1,
                     path=format_path((*path, key)),
                 )
@@ -181,7 +225,7 @@ def _walk(loader: _Loader, node: yaml.Node, path: KeyPath, lines: dict[KeyPath, 
 def format_path(path: KeyPath) -> str:
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        out += f"[{part}]" if isinstance(part, int) else (f".{clip(part)}" if out else clip(str(part)))
     return out or "(top)"
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from lifecycle_rules.io.readers.columns import _load_mapping
-from lifecycle_rules.io.readers.jsonl import _jsonl_records, line_blocks
+from lifecycle_rules.io.readers.jsonl import _jsonl_records, line_blocks, line_limit
 from lifecycle_rules.io.readers.sheets import _EXCEL_SUFFIXES, SheetRef, detect_encoding
 from lifecycle_rules.io.readers.tables import Seen, _table_records
 from lifecycle_rules.io.readers.values import parse_date
@@ -42,9 +42,14 @@ _JSONL_SUFFIXES = frozenset({".jsonl", ".json", ".ndjson"})
 BLOCK_BYTES = 1 << 19  # about 250 histories of 25 events
 
 
-def jsonl_blocks(path: str | Path, block_bytes: int | None = None) -> Iterator[LineBlock]:
-    """A UTF-8 JSON Lines file (a BOM allowed) cut into blocks of whole lines, streaming."""
-    return line_blocks(path, block_bytes or BLOCK_BYTES)
+def jsonl_blocks(path: str | Path, block_bytes: int | None = None, *,
+                 max_line_bytes: int | None = None) -> Iterator[LineBlock | Record]:
+    """A UTF-8 JSON Lines file (a BOM allowed) cut into blocks of whole lines, streaming.
+    Time and memory are linear in the file's size. A line longer than ``max_line_bytes``
+    (default ``jsonl.MAX_LINE_BYTES``, 64 MiB) comes in its place as a :class:`Record` whose
+    reject names it; it is skipped without being held, and the lines after it are read."""
+    line_limit(max_line_bytes)  # a bad cap is an error at the call
+    return line_blocks(path, block_bytes or BLOCK_BYTES, max_line_bytes)
 
 
 def is_jsonl(path: str | Path, layout: Layout = "auto", events_path: str | Path | None = None) -> bool:
@@ -84,6 +89,7 @@ def read_histories(
     seen: Seen | None = None,
     notes: bool = False,
     pack_columns: tuple[str, Mapping[str, Any]] | None = None,
+    max_line_bytes: int | None = None,
 ) -> Iterator[Record | Note]:
     """Yield one :class:`Record` per input project, and a :class:`Note` for what is not
     a project (the header read, a column no field takes, a 合计 row or a note under the
@@ -105,12 +111,15 @@ def read_histories(
     the default mapping, under ``mapping``.
     ``seen`` carries the project codes of a run across files: a code seen before is
     rejected, naming the row that had it first (codes compared after NFKC and strip).
+    ``max_line_bytes`` caps a JSON Lines line (default ``jsonl.MAX_LINE_BYTES``, 64 MiB): a
+    longer line is a reject naming it, skipped without being held; the lines after it are read.
 
     Bad arguments, an unreadable mapping, or a header without the project id
     column raise ``ValueError`` here, before anything is yielded. A bad row or
     line becomes a Record with a Reject; every other row is still read.
 
-    Memory: JSON Lines and CSV stream (one row at a time). Excel via
+    Memory: JSON Lines and CSV stream (one row at a time; reading JSON Lines is linear in
+    the file's size, however long its lines). Excel via
     python-calamine holds the sheet's cells in compact native form while rows
     are converted one by one. Layout ``"tables"`` holds the whole events table
     in memory as plain dicts (a few hundred bytes per event) plus the set of
@@ -127,7 +136,8 @@ def read_histories(
     events = Path(events_path) if events_path is not None else None
     chosen = _choose_layout(source, layout, events)
     if chosen == "jsonl":
-        generator: Generator[Record | Note | None, None, None] = _jsonl_records(source, encoding, raw_json)
+        generator: Generator[Record | Note | None, None, None] = _jsonl_records(
+            source, encoding, raw_json, max_line_bytes)
     else:
         generator = _table_records(source, encoding, _load_mapping(mapping, pack_columns), events, sheet, seen)
     # Run up to the first yield so that open and header errors surface at the call.

@@ -1,6 +1,11 @@
 """Cell values as the export readers read them: dates, amounts, periods and text, and
 the normalised key under which headers and value words are looked up. Pure functions;
-a value that cannot be read raises ``ValueError`` with the message a reject shows."""
+a value that cannot be read raises ``ValueError`` with the message a reject shows (a
+value it quotes clipped to ``CLIP_CHARS``).
+
+A cell is hostile input: no pattern here may backtrack on it. A date, amount or period
+longer than :data:`MAX_PATTERN_CHARS` is refused before any pattern sees it, and the
+patterns themselves are linear (no two ``\\s*`` that can take the same spaces)."""
 
 from __future__ import annotations
 
@@ -10,7 +15,13 @@ import re
 import unicodedata
 from fractions import Fraction
 
+from lifecycle_rules.pack.yamlfile import clip
+
 __all__ = ["parse_date"]
+
+# The longest date, amount or period text read ("2024-07-02 12:34:56.123456" is 26, "3,500,000.00
+# 万元" 15): a longer cell is refused at once, whatever a pattern would make of it.
+MAX_PATTERN_CHARS = 40
 
 # Excel's 1900 date system: serial 1 is 1900-01-01, and serial 60 is the
 # non-existent 1900-02-29 kept for Lotus 1-2-3 compatibility.
@@ -28,7 +39,9 @@ _DATE_FORMATS = ((_DATE_SEP, (1, 3, 4)), (_DATE_CN, (1, 2, 3)), (_DATE_COMPACT, 
 _DATE_SHORT_YEAR = re.compile(r"(\d{2})\s*([-/.年])\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?")
 _AMOUNT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _PERIOD_MONTH = re.compile(r"(\d{4})(?:\s*[-/.年]\s*(\d{1,2})\s*月?|(\d{2}))")
-_PERIOD_WEEK = re.compile(r"(\d{4})\s*(?:-?\s*W|年第?)\s*(\d{1,2})\s*周?", re.IGNORECASE)
+# "2024-W05", "2024 - W5", "2024W05", "2024年第5周": spaces, an optional "-" and spaces after it
+# (never two runs of spaces side by side, which would backtrack quadratically), then W or 年.
+_PERIOD_WEEK = re.compile(r"(\d{4})\s*(?:(?:-\s*)?W|年第?)\s*(\d{1,2})\s*周?", re.IGNORECASE)
 # A byte the encoding could not decode, as errors="surrogateescape" keeps it in the text.
 _SURROGATE = re.compile(r"[\udc80-\udcff]")
 
@@ -45,16 +58,18 @@ def parse_date(value: object) -> dt.date:
     if isinstance(value, (int, float)):
         return _date_from_number(value)
     if not isinstance(value, str):
-        raise ValueError(f"日期无法识别: {value!r}")
+        raise ValueError(f"日期无法识别: {clip(repr(value))}")
     text = unicodedata.normalize("NFKC", value).strip()
+    if len(text) > MAX_PATTERN_CHARS:
+        raise ValueError(f"日期无法识别: '{clip(value)}'（超过 {MAX_PATTERN_CHARS} 个字符）")
     for pattern, groups in _DATE_FORMATS:
         match = pattern.fullmatch(text)
         if match:
             year, month, day = (int(match.group(g)) for g in groups)
             return _checked_date(year, month, day, value)
     if _DATE_SHORT_YEAR.fullmatch(text):
-        raise ValueError(f"日期无法识别: '{value}'（年份须写四位，如 2024/3/2；两位年份不猜）")
-    raise ValueError(f"日期无法识别: '{value}'")
+        raise ValueError(f"日期无法识别: '{clip(value)}'（年份须写四位，如 2024/3/2；两位年份不猜）")
+    raise ValueError(f"日期无法识别: '{clip(value)}'")
 
 
 def _checked_date(year: int, month: int, day: int, original: object) -> dt.date:
@@ -64,7 +79,7 @@ def _checked_date(year: int, month: int, day: int, original: object) -> dt.date:
         why = f"没有{month}月" if not 1 <= month <= 12 else f"{year}年{month}月没有{day}日"
         if not 1 <= year <= 9999:
             why = f"年份{year}不可用"
-        raise ValueError(f"日期无法识别: '{original}'（{why}）") from None
+        raise ValueError(f"日期无法识别: '{clip(str(original))}'（{why}）") from None
 
 
 def _date_from_number(number: float) -> dt.date:
@@ -93,7 +108,7 @@ _AMOUNT_UNIT = re.compile(r"(.*?)(亿元|亿|万元|万|元)?")
 def _amount(value: object, unit: int | Fraction = 1) -> int | float:
     """An amount in 万元: a number (in ``unit``: the header's, 万元 by default), or text
     with its own unit (``3.5亿``, ``20000万元``, ``30,000``); never negative."""
-    bad = f"金额无法识别: '{value}'（应为数字，单位万元，或写明单位如 3.5亿、20000万元）"
+    bad = f"金额无法识别: '{clip(str(value))}'（应为数字，单位万元，或写明单位如 3.5亿、20000万元）"
     if isinstance(value, bool):
         raise ValueError(bad)
     if isinstance(value, (int, float)):
@@ -102,6 +117,8 @@ def _amount(value: object, unit: int | Fraction = 1) -> int | float:
         number: int | float | Fraction = value
     else:
         text = re.sub(r"[\s,]", "", unicodedata.normalize("NFKC", str(value)))
+        if len(text) > MAX_PATTERN_CHARS:
+            raise ValueError(bad)
         match = _AMOUNT_UNIT.fullmatch(text)
         assert match is not None  # the pattern takes any text
         digits, written = match.group(1), match.group(2)
@@ -111,7 +128,7 @@ def _amount(value: object, unit: int | Fraction = 1) -> int | float:
         if written is not None:
             unit = UNITS[written]
     if number < 0:
-        raise ValueError(f"金额不能为负数: '{value}'")
+        raise ValueError(f"金额不能为负数: '{clip(str(value))}'")
     if unit != 1:
         number = Fraction(str(number)) * unit if isinstance(number, float) else number * unit
     if isinstance(number, Fraction):
@@ -156,6 +173,8 @@ def _period(value: object, event_type: object) -> str:
             return f"{iso.year}-W{iso.week:02d}"
         return f"{day.year}-{day.month:02d}"
     text = unicodedata.normalize("NFKC", _text(value))
+    if len(text) > MAX_PATTERN_CHARS:
+        raise ValueError(f"期间无法识别: '{clip(str(value))}'（超过 {MAX_PATTERN_CHARS} 个字符）")
     week = _PERIOD_WEEK.fullmatch(text)
     if week:
         return f"{week.group(1)}-W{int(week.group(2)):02d}"
@@ -163,6 +182,6 @@ def _period(value: object, event_type: object) -> str:
     if month:
         number = int(month.group(2) or month.group(3))
         if not 1 <= number <= 12:
-            raise ValueError(f"期间无法识别: '{value}'")
+            raise ValueError(f"期间无法识别: '{clip(str(value))}'")
         return f"{month.group(1)}-{number:02d}"
     return text
