@@ -197,3 +197,25 @@ def test_a_pack_may_add_its_own_synonyms(tmp_path: Path, capsys: pytest.CaptureF
     # Without the pack's synonyms the two columns are unknown.
     assert main(["evaluate", "--pack", "jiande", "--as-of", "2024-06-01", str(src), "-o", str(out)]) == 0
     assert "columns not used: 2" in capsys.readouterr().err
+
+
+def test_json_lines_duplicates_are_rejected_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # One project code twice in a JSON Lines file, and again in a sheet of the same run:
+    # the first stands, each later one is a reject naming where it was seen first.
+    line = '{"project": {"id": "%s"}, "events": [{"date": "2024-03-02", "type": "step_completed", "step": "拿地"}]}'
+    jsonl = tmp_path / "a.jsonl"
+    jsonl.write_text("\n".join([line % "D-1", line % "D-2", line % " D-1 "]) + "\n", encoding="utf-8")
+    sheet = tmp_path / "b.csv"
+    sheet.write_text("项目代码,拿地日期\nD-2,2024/3/2\nD-3,2024/3/2\n", encoding="utf-8")
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}.jsonl"
+        code = main(["evaluate", "--pack", "jiande", "--as-of", "2024-06-01", str(jsonl), str(sheet),
+                     "-o", str(out), "--jobs", jobs])
+        err = capsys.readouterr().err
+        assert code == 1 and "read 5, evaluated 3, rejected 2" in err, err
+        rejects = [json.loads(x) for x in out.with_name(out.name + ".rejects.jsonl").read_text("utf-8").splitlines()]
+        assert [(r["locator"], r["project_id"], r["message"]) for r in rejects] == [
+            ("line 3", "D-1", "项目代码重复: 'D-1' 已在 line 1 出现"),
+            ("row 2", "D-2", f"项目代码重复: 'D-2' 已在 {jsonl} line 2 出现")]
+        warned = {json.loads(x)["project_id"] for x in out.read_text("utf-8").splitlines()}
+        assert warned == {"D-1", "D-2", "D-3"}

@@ -141,7 +141,9 @@ def in_chinese(message: str) -> str:
 
 def _items(chunk: Chunk) -> Iterable[Item]:
     if isinstance(chunk, LineBlock):
-        return ((chunk.file, locator, line, None, None) for locator, line in chunk.lines())
+        rejected = chunk.rejected
+        return ((chunk.file, locator, None if locator in rejected else line, rejected.get(locator), None)
+                for locator, line in chunk.lines())
     return chunk
 
 

@@ -226,7 +226,7 @@ def _records(args: argparse.Namespace, *, raw_json: bool, pack: Any = None) -> I
         try:
             if raw_json and args.encoding in (None, "utf-8", "utf8", "utf-8-sig") and \
                     is_jsonl(path, args.layout, args.events):
-                yield from jsonl_blocks(path)
+                yield from jsonl_blocks(path, seen=seen)
                 continue
             for item in read_histories(path, encoding=args.encoding, mapping=args.mapping,
                                        layout=args.layout, events_path=args.events,

@@ -16,9 +16,10 @@ from lifecycle_rules.core.history import parse_history
 from lifecycle_rules.core.vocabulary import LAST_DAY
 from lifecycle_rules.errors import HistoryError
 from lifecycle_rules.io.batch import history_reject
+from lifecycle_rules.io.readers.codes import Seen
 from lifecycle_rules.io.readers.columns import _PROJECT_SECTIONS, _default_mapping_text, _load_mapping
 from lifecycle_rules.io.readers.sheets import SheetRef, _blank, _open_sheet
-from lifecycle_rules.io.readers.tables import Seen, _letter, _project_or_note
+from lifecycle_rules.io.readers.tables import _letter, _project_or_note
 from lifecycle_rules.io.readers.values import _is_empty, _text
 from lifecycle_rules.io.records import Note, Reject
 

@@ -9,7 +9,7 @@ write rejects.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 __all__ = ["LineBlock", "Note", "Record", "Reject", "size_in_words", "undecodable"]
@@ -69,6 +69,8 @@ class LineBlock:
     file: str
     first_line: int  # the number of the block's first line (1-based)
     data: bytes
+    # lines rejected before they were read, by locator (a project code seen before)
+    rejected: Mapping[str, Reject] = field(default_factory=dict)
 
     def lines(self) -> Iterator[tuple[str, bytes]]:
         """(locator, line) for each line that is not blank."""

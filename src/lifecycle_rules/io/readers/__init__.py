@@ -21,10 +21,11 @@ from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from lifecycle_rules.io.readers.codes import Seen, checked, marked
 from lifecycle_rules.io.readers.columns import _load_mapping
 from lifecycle_rules.io.readers.jsonl import _jsonl_records, line_blocks, line_limit
 from lifecycle_rules.io.readers.sheets import _EXCEL_SUFFIXES, SheetRef, detect_encoding
-from lifecycle_rules.io.readers.tables import Seen, _table_records
+from lifecycle_rules.io.readers.tables import _table_records
 from lifecycle_rules.io.readers.values import parse_date
 from lifecycle_rules.io.records import LineBlock, Note, Record, Reject, undecodable
 
@@ -43,13 +44,16 @@ BLOCK_BYTES = 1 << 19  # about 250 histories of 25 events
 
 
 def jsonl_blocks(path: str | Path, block_bytes: int | None = None, *,
-                 max_line_bytes: int | None = None) -> Iterator[LineBlock | Record]:
+                 max_line_bytes: int | None = None, seen: Seen | None = None) -> Iterator[LineBlock | Record]:
     """A UTF-8 JSON Lines file (a BOM allowed) cut into blocks of whole lines, streaming.
     Time and memory are linear in the file's size. A line longer than ``max_line_bytes``
     (default ``jsonl.MAX_LINE_BYTES``, 64 MiB) comes in its place as a :class:`Record` whose
-    reject names it; it is skipped without being held, and the lines after it are read."""
+    reject names it; it is skipped without being held, and the lines after it are read.
+    With ``seen`` (a run's project codes), a line whose code was seen before is marked
+    as a reject in its block (``LineBlock.rejected``)."""
     line_limit(max_line_bytes)  # a bad cap is an error at the call
-    return line_blocks(path, block_bytes or BLOCK_BYTES, max_line_bytes)
+    blocks = line_blocks(path, block_bytes or BLOCK_BYTES, max_line_bytes)
+    return blocks if seen is None else marked(blocks, seen)
 
 
 def is_jsonl(path: str | Path, layout: Layout = "auto", events_path: str | Path | None = None) -> bool:
@@ -143,6 +147,9 @@ def read_histories(
     # Run up to the first yield so that open and header errors surface at the call.
     next(generator)
     # After the priming None only Records and Notes follow.
+    items = cast(Iterator[Record | Note], generator)
+    if chosen == "jsonl" and seen is not None:
+        items = (checked(r, seen) if isinstance(r, Record) else r for r in items)
     if notes:
-        return cast(Iterator[Record | Note], generator)
-    return (r for r in generator if isinstance(r, Record))
+        return items
+    return (r for r in items if isinstance(r, Record))

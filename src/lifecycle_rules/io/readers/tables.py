@@ -14,6 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, cast
 
+from lifecycle_rules.io.readers.codes import Seen, duplicate, normal_id
 from lifecycle_rules.io.readers.columns import _PROJECT_SECTIONS, _Column, _Mapping
 from lifecycle_rules.io.readers.sheets import SheetRef, _blank, _open_sheet, _Sheet
 from lifecycle_rules.io.readers.values import _SURROGATE, _amount, _is_empty, _iso, _norm, _period, _text
@@ -91,11 +92,6 @@ def _convert(kind: str, value: object, mapping: _Mapping, unit: int | Fraction =
         return normal_id(text)
     return text  # "text"; "period" is finished by the caller, which knows the type
 
-
-def normal_id(text: str) -> str:
-    """A project code as compared and kept: NFKC (full-width digits and letters become
-    plain ones), no surrounding spaces."""
-    return unicodedata.normalize("NFKC", text).strip()
 
 
 def _cells(
@@ -180,25 +176,6 @@ def _by_date(history: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 _Pending = tuple[int, str | None, dict[str, object], list[_Problem]]  # row, id, event, problems
-
-
-class Seen:
-    """The project codes of a run, each with the file and row it was first seen in (kept
-    as one int a code: about 130 bytes a project, the one thing a run keeps per row)."""
-
-    def __init__(self) -> None:
-        self._files: list[str] = []
-        self._first: dict[str, int] = {}
-
-    def add(self, code: str, file: str, row: int) -> tuple[str, int] | None:
-        """Where ``code`` was seen before (file, row), or None (and it is now seen here)."""
-        at = self._first.get(code)
-        if at is not None:
-            return self._files[at >> 32], at & 0xFFFFFFFF
-        if not self._files or self._files[-1] != file:
-            self._files.append(file)
-        self._first[code] = ((len(self._files) - 1) << 32) | row
-        return None
 
 
 def _table_records(
@@ -298,9 +275,7 @@ def _project_record(
         if before is not None:
             # Two projects with one code would give warnings with one key: one disposition
             # would close both. (In the tables layout its events went to the first row.)
-            file, row = before
-            place = f"row {row}" if file == sheet.file else f"{file} row {row}"
-            message = f"项目代码重复: '{project_id}' 已在 {place} 出现"
+            message = duplicate(project_id, sheet.file, before)
             problems.insert(0, _Problem(sheet.file, locator, sheet.id_header, message))
         else:
             for _, _, event, event_problems in (pending or {}).pop(project_id, []):
