@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from random import Random
 from typing import Any
 
 import pytest
@@ -208,7 +209,7 @@ FIND = settings(
     max_examples=3000,
     phases=[Phase.generate],
     database=None,
-    derandomize=True,
+    derandomize=False,
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
@@ -257,7 +258,9 @@ def test_histories_reach(pack_id: str, what: str, name: str, level: str) -> None
             return any(w.status == name for w in result.warnings)
         return any((w.rule, w.level) == (name, level) for w in result.warnings)
 
-    find(cases(pack_id), shows, settings=FIND)  # raises NoSuchExample if never reached
+    # A fixed seed, not derandomize: the same examples wherever and after whatever the
+    # tests run (a derandomized search missed closure_overdue once in a full CI run).
+    find(cases(pack_id), shows, settings=FIND, random=Random(20261201))  # NoSuchExample if never reached
 
 
 def test_reachable_lists_every_rule_level() -> None:
