@@ -70,6 +70,9 @@ TESTS = [
     "tests/test_mutants_kinds.py",
     "tests/test_mutants_dates.py",
     "tests/test_mutants_ladder.py",
+    "tests/test_mutants_stagnation.py",
+    "tests/test_mutants_shortfall.py",
+    "tests/test_mutants_cadence.py",
     "rulepacks",
 ]
 
