@@ -92,8 +92,7 @@ def _evaluate(pack: Pack, hist: HistoryView, day: dt.date, include_closed: bool)
             if ep.keyed_by_anchor:
                 key += f"@{ep.anchor.isoformat()}"
             if gapped:
-                stop = ep.cleared if facts.exit_date is None or (
-                    ep.cleared is not None and ep.cleared < facts.exit_date) else facts.exit_date
+                stop = min((d for d in (ep.cleared, facts.exit_date) if d is not None), default=None)
                 gap = settle(ep.levels, ep.due, stop=stop, as_of=day, rule=rule.id, subject=ep.subject)
                 if gap is not None:
                     unknown_years.update(gap.years)

@@ -167,11 +167,6 @@ def end_warning(calendar: WorkCalendar, day: dt.date, what: str) -> str | None:
             "the day the State Council publishes it (see `lifecycle-rules calendar`)")
 
 
-def describe(calendar: WorkCalendar) -> list[tuple[int, str, str]]:
-    """(year, where it comes from, the notice it copies) for each known year."""
-    return [(y, s.origin, s.source) for y, s in calendar.years.items()]
-
-
 def run_calendar(files: list[Path]) -> WorkCalendar:
     """The run's calendar; calendar packages that failed to load are said on stderr."""
     for p in installed_packages():

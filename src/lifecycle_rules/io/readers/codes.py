@@ -85,12 +85,12 @@ def checked(record: Record, seen: Seen) -> Record:
     if not isinstance(history, dict) or record.reject is not None:
         return record
     project = history.get("project")
-    code = project.get("id") if isinstance(project, dict) else None
-    if not isinstance(code, str) or not normal_id(code):
+    raw = project.get("id") if isinstance(project, dict) else None
+    code = normal_id(raw) if isinstance(raw, str) else ""
+    if not code:
         return record
-    before = seen.add(normal_id(code), record.file, int(record.locator.split()[-1]))
+    before = seen.add(code, record.file, int(record.locator.split()[-1]))
     if before is None:
         return record
-    message = duplicate(normal_id(code), record.file, before)
-    return Record(record.file, record.locator, None,
-                  Reject(record.file, record.locator, normal_id(code), "project.id", message))
+    message = duplicate(code, record.file, before)
+    return Record(record.file, record.locator, None, Reject(record.file, record.locator, code, "project.id", message))

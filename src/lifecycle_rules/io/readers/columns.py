@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from importlib import resources
@@ -174,9 +174,10 @@ def _match(lookup: dict[str, tuple[str, str, int]], text: str) -> tuple[tuple[st
     return None
 
 
-def _knows(mapping: _Mapping, sections: Sequence[str], text: str) -> bool:
-    """Does the mapping know this header (as a field, or as a column to ignore)?"""
-    return _match(_lookup(mapping, sections), text) is not None or _norm(text) in mapping.ignored
+def _knows(mapping: _Mapping, sections: Sequence[str], texts: Iterable[str]) -> bool:
+    """Does the mapping know any of these headers (as a field, or as a column to ignore)?"""
+    lookup = _lookup(mapping, sections)
+    return any(_match(lookup, t) is not None or _norm(t) in mapping.ignored for t in texts)
 
 
 def _resolve_header(

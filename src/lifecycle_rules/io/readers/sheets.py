@@ -419,8 +419,9 @@ def _second_header(top: Sequence[object], below: Sequence[object], id_at: int, m
     column is empty (merged with the one above) and it names a known column."""
     if id_at < len(below) and not _is_empty(below[id_at]):
         return False
-    return any(_knows(mapping, sections, shown) or any(_knows(mapping, sections, t) for t in tries)
-               for _, shown, tries in _two_row_names(top, below) if "/" in shown)
+    # The names under a group ("group/name", then "name"): the first of each is the shown one.
+    return _knows(mapping, sections, (t for _, shown, tries in _two_row_names(top, below) if "/" in shown
+                                      for t in tries))
 
 
 def _two_row_names(top: Sequence[object], below: Sequence[object]) -> list[tuple[int, str, tuple[str, ...]]]:
