@@ -22,7 +22,7 @@ from lifecycle_rules import PackEntry, discover_packs
 from lifecycle_rules.kinds import REGISTRY
 from lifecycle_rules.pack.compile import Pack
 from lifecycle_rules.pack.spec import Assignment, ProjectSet, ReportSum, Rule
-from lifecycle_rules.pack.words import code, condition, levels_sorted
+from lifecycle_rules.pack.words import NO_DEFAULT, code, condition, default, levels_sorted, needs_limit
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "packs.md"
@@ -81,13 +81,16 @@ WINDOW_WORDS = {"year": "1 Jan of as_of's year to as_of", "all": "everything up 
 
 def rate_side(part: ProjectSet | ReportSum) -> str:
     if isinstance(part, ReportSum):
-        return f"sum of {part.field} of {part.report} for months in the window"
+        return (f"sum of {part.field} of {part.report} (window year: all twelve months of the "
+                "year, no value while one is missing)")
     what = (f"{part.step_completed} done" if part.step_completed is not None
             else f"plan.{part.plan}")
     return f"projects with {what} " + ("in the window" if part.within == "window" else "by as_of")
 
 
 def level_words(pack: Pack, rule: Rule) -> str:
+    if rule.id in pack.inactive:  # a parameter with no default: no number to show
+        return needs_limit(pack, rule)
     return str(REGISTRY[rule.kind].levels_in_words(pack, rule))
 
 
@@ -120,9 +123,17 @@ def render_pack(pack: Pack) -> list[str]:
         out += ["### Parameters", "",
                 "Values the policy does not publish. Override with `load_pack(id, "
                 "parameters=...)`, `lifecycle-rules evaluate --param NAME=VALUE` or a "
-                "fixture's `parameters:`.", ""]
+                "fixture's `parameters:`."
+                + (f" A parameter with **{NO_DEFAULT}** leaves the rules that use it inactive "
+                   "(they find nothing) until a deployment sets it." if pack.inactive else ""), ""]
+        users: dict[str, list[str]] = {}
+        for rule_id, names in pack.inactive.items():
+            for name in names:
+                users.setdefault(name, []).append(code(rule_id))
         out += table(["parameter", "default", "description", "reading"],
-                     [(code("$" + name), p.default, p.description, p.reading or "")
+                     [(code("$" + name), default(p.default)
+                       + (f" (inactive until set: {', '.join(users[name])})" if name in users else ""),
+                       p.description, p.reading or "")
                       for name, p in spec.parameters.items()])
         out.append("")
 
@@ -195,6 +206,10 @@ def render_pack(pack: Pack) -> list[str]:
         out.append("")
 
     out += [f"### Rules ({len(spec.rules)})", ""]
+    if pack.inactive:
+        out += [f"{len(pack.inactive)} of them need a limit the pack does not give (a parameter "
+                f"with no default): they are inactive, and find nothing, until a deployment sets it: "
+                + ", ".join(code(r) for r in pack.inactive) + ".", ""]
     worded = [r for r in spec.rules if r.quote or r.summary]
     if worded:
         out += table(["id", "clause", "原文 (Chinese)", "in English"],
@@ -244,12 +259,14 @@ def render(pack_list: Sequence[Pack]) -> str:
         "[pack-format.md](pack-format.md); the time rules (SPEC §5) are: a threshold T is "
         "reached on the first day whose elapsed time exceeds T (day 91 for a 90-day limit), "
         "working days are counted in (anchor, D], months from the anchor in one step. "
-        "Numbers are computed from the parameters' stated defaults.",
+        "Numbers are computed from the parameters' stated defaults; a rule whose parameter "
+        "has no default is shown as inactive until a deployment sets it (it needs a limit).",
         "",
     ]
     out += table(["pack", "city", "version", "policy", "status", "rules"],
                  [(f"[{code(p.id)}](#{_anchor(p)})", p.spec.city, p.spec.version,
-                   p.spec.policy.title, p.spec.policy.status, len(p.spec.rules))
+                   p.spec.policy.title, p.spec.policy.status, f"{len(p.spec.rules)}"
+                   + (f" ({len(p.inactive)} need a limit)" if p.inactive else ""))
                   for p in pack_list])
     out.append("")
     for p in pack_list:

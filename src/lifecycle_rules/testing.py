@@ -17,7 +17,9 @@ A fixture is one YAML file under ``<pack>/fixtures/``::
 
 Each check's ``warnings`` is the whole list expected on that day (none missing, none
 extra); each expected warning is compared on the keys it gives (``rule`` and ``level``
-are required). Third-party packs reuse this module: ``lifecycle-rules test PACK_DIR``,
+are required). A rule that needs a limit (a parameter with no default, ``Pack.inactive``)
+finds nothing as the pack ships: only fixtures that set the parameter exercise it, and
+the report counts such rules apart. Third-party packs reuse this module: ``lifecycle-rules test PACK_DIR``,
 or in their own ``conftest.py``: ``from lifecycle_rules.testing import
 pytest_collect_file``.
 """
@@ -58,6 +60,8 @@ class ExpectedWarning(BaseModel):
     closed_on: dt.date | None = None
     pushes: int | None = None
     key: str | None = None
+    level_name: str | None = None
+    action: str | None = None
 
 
 class Check(BaseModel):
@@ -157,6 +161,9 @@ class Coverage:
     wanted_levels: set[tuple[str, str]] = field(default_factory=set)
     wanted_rules: set[str] = field(default_factory=set)
     clauses_missing: list[str] = field(default_factory=list)
+    # rules inactive as the pack ships (a parameter with no default): only a fixture that
+    # sets the parameter can exercise them
+    needs_limit: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def missing_rules(self) -> list[str]:
@@ -180,6 +187,7 @@ def coverage(pack: Pack, fixtures: Iterable[Fixture]) -> Coverage:
     cov = Coverage()
     cov.wanted_rules = {r.id for r in pack.rules}
     cov.wanted_levels = {(r.id, lv) for r in pack.rules for lv in r.levels}
+    cov.needs_limit = dict(pack.inactive)
     for fx in fixtures:
         if not fx.clause.strip():
             cov.clauses_missing.append(fx.file)
@@ -248,13 +256,20 @@ def format_report(report: PackTestReport) -> Iterator[str]:
         for p in o.problems:
             yield f"FAIL {o.fixture} as_of {o.as_of}: {p}"
     cov = report.coverage
+    # Rules that need a limit are counted apart: they are exercised only with it set.
+    limited = set(cov.needs_limit) & cov.wanted_rules
+    active = cov.wanted_rules - limited
+    needing = (f"rules that need a limit exercised with it set {len(cov.rules & limited)}/{len(limited)}, "
+               if limited else "")
     yield (f"{report.pack.label}: {checks - len(failed)} of {checks} checks passed; "
-           f"rules exercised {len(cov.rules & cov.wanted_rules)}/{len(cov.wanted_rules)}, "
+           f"rules exercised {len(cov.rules & active)}/{len(active)}, {needing}"
            f"levels {len(cov.levels & cov.wanted_levels)}/{len(cov.wanted_levels)}, "
            f"thresholds pinned on both sides {len(cov.pinned & cov.wanted_levels)}/"
            f"{len(cov.wanted_levels)}")
     for r in cov.missing_rules:
-        yield f"NOT EXERCISED rule {r}"
+        needs = cov.needs_limit.get(r)
+        yield f"NOT EXERCISED rule {r}" + (
+            f" (it needs a limit: set {', '.join(needs)} in a fixture's parameters)" if needs else "")
     for r, lv in cov.missing_levels:
         yield f"NOT EXERCISED level {lv} of rule {r}"
     for r, lv in cov.unpinned:

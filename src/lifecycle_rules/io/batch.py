@@ -62,6 +62,8 @@ class Summary:
     unknown_years: Counter[int] = field(default_factory=Counter)  # year -> projects that needed it
     skipped: int = 0  # rows that are not projects
     unused_columns: int = 0
+    # rule id -> the parameters with no default it needs, not set: the rule found nothing
+    inactive: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         levels = ", ".join(f"{lv} {self.warnings[lv]}" for lv in ("yellow", "orange", "red"))
@@ -77,6 +79,11 @@ class Summary:
             out.append(f"calendar notices: {self.calendar_notices}: working-day clocks reach {years}, "
                        "whose schedule is not known; those clocks are notices, not warnings, until the "
                        "year is supplied (--calendar FILE; see `lifecycle-rules calendar`)")
+        if self.inactive:  # said once for the run, not on every project
+            each = "; ".join(f"{rule} ({' '.join(f'--param {n}=VALUE' for n in names)})"
+                             for rule, names in self.inactive.items())
+            out.append(f"inactive rules: {len(self.inactive)} need a limit the pack does not give (a "
+                       f"parameter with no default) and found nothing; set it to activate them: {each}")
         return out
 
 
@@ -375,9 +382,13 @@ def run(
     results and notices each come out in input order.
 
     ``pack``, if given, is the pack already loaded from ``pack_ref``, ``parameters`` and
-    ``calendar``: in process (``jobs <= 1``) it is used as is, not loaded again. Worker
-    processes load their own from ``pack_ref`` (a compiled pack does not pickle)."""
-    summary = Summary()
+    ``calendar``: in process (``jobs <= 1``) it is used as is, not loaded again (if not
+    given, it is loaded here). Worker processes load their own from ``pack_ref`` (a
+    compiled pack does not pickle). The summary names the rules that are inactive for
+    want of a parameter with no default (``Pack.inactive``), once for the run."""
+    if pack is None:  # in this process too: which rules are inactive (the summary says so)
+        pack = load_pack(pack_ref, parameters, calendar)
+    summary = Summary(inactive=dict(pack.inactive))
     as_lines = write_block is not None
 
     def consume(out: Out) -> None:
@@ -403,8 +414,6 @@ def run(
 
     chunks = _chunks(records)
     if jobs <= 1:
-        if pack is None:
-            pack = load_pack(pack_ref, parameters, calendar)
         for chunk in chunks:
             consume(_evaluate_chunk(pack, as_of, include_closed, as_lines, chunk, engine))
     else:

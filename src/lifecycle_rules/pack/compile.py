@@ -2,6 +2,12 @@
 order), then every rule compiled once by its kind (``kinds/``). The result, ``Pack``, is a
 frozen value: all a rule needs is computed here, so the engine never meets a malformed
 pack and keeps no state. Loading from files is ``load``.
+
+A parameter with no default (``default: null``: a limit the policy does not publish)
+that is not set leaves every rule using it *inactive* (``Pack.inactive``): its clock
+finds nothing, and nothing is made up for the value. Its structure is checked all the
+same (steps, stages, event types ...); what depends on the value is checked when a
+deployment sets it (``Pack.with_parameters``).
 """
 
 from __future__ import annotations
@@ -11,15 +17,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lifecycle_rules.core.dates import UNITS, Threshold, WorkCalendar, YearSchedule, parse_fraction
 from lifecycle_rules.core.vocabulary import CORE_EVENT_TYPES
 from lifecycle_rules.errors import PackError
-from lifecycle_rules.kinds import REGISTRY, Clock
+from lifecycle_rules.kinds import REGISTRY, Clock, Episode
 from lifecycle_rules.pack import checks
 from lifecycle_rules.pack.parts import MILESTONES, Assignment, Condition, Duration, EarlyLevel
 from lifecycle_rules.pack.spec import CalendarYear, PackSpec, ProjectSet, Rule, StepDef
+
+if TYPE_CHECKING:
+    from lifecycle_rules.core.facts import Facts
 
 __all__ = ["Pack", "Threshold", "compile_pack", "pack_years", "schedule_years"]
 
@@ -63,6 +72,10 @@ class Pack:
     # each stage with the (canonical) steps whose completion, or start, enters it
     entries: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = field(compare=False, repr=False)
     clocks: tuple[Clock, ...] = field(default=(), compare=False, repr=False)  # one per rule
+    # rule id -> the parameters it needs that have no default and are not set (such a
+    # rule is inactive: its clock finds nothing); empty when every parameter has a value
+    inactive: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}),
+                                                    compare=False, repr=False)
     _other_calendars: _OtherCalendars = field(default_factory=_OtherCalendars, compare=False, repr=False)
 
     @property
@@ -78,7 +91,8 @@ class Pack:
         return self.spec.rules
 
     def number(self, value: int | float | str) -> Fraction:
-        """A rule value: a number, a fraction ``1/6`` or ``$name`` of a parameter."""
+        """A rule value: a number, a fraction ``1/6`` or ``$name`` of a parameter (KeyError
+        for one that is not declared, or has no value: no default and not set)."""
         if isinstance(value, str) and value.startswith("$"):
             value = self.parameters[value[1:]]
         return parse_fraction(value)
@@ -115,9 +129,15 @@ class Pack:
 
 def compile_pack(spec: PackSpec, source: str, parameters: Mapping[str, Any] | None,
                  national: WorkCalendar | None = None) -> Pack:
-    params: dict[str, int | float | str] = {k: p.default for k, p in spec.parameters.items()}
-    if parameters:
-        params.update(parameters)
+    params: dict[str, int | float | str] = {k: p.default for k, p in spec.parameters.items()
+                                            if p.default is not None}
+    for name, value in (parameters or {}).items():
+        if value is None:
+            raise checks.err(f"parameters.{name}", "null is not a value: give a number or a fraction "
+                             "like 1/6 (a parameter with no default is unset when not given)")
+        params[name] = value
+    unset = frozenset(spec.parameters) - set(params)
+    inactive = {rule.id: needs for rule in spec.rules if (needs := _needs(rule, unset))}
 
     step_of: dict[str, str] = {}
     for i, step in enumerate(spec.steps):
@@ -193,6 +213,7 @@ def compile_pack(spec: PackSpec, source: str, parameters: Mapping[str, Any] | No
         stage_order=stage_order,
         rule_order={r.id: i for i, r in enumerate(spec.rules)},
         event_types=frozenset(event_types),
+        inactive=MappingProxyType(inactive),
         steps=MappingProxyType({s.name: s for s in spec.steps}),
         after=MappingProxyType(_stages_after(spec, step_of)),
         entries=tuple((st.name, tuple(step_of[s] for s in st.entered_by.completed),
@@ -226,13 +247,82 @@ def compile_pack(spec: PackSpec, source: str, parameters: Mapping[str, Any] | No
                            "the pack's levels (give its local name there)")
         check_condition(f"{path}.when", rule.when)
         try:
-            REGISTRY[rule.kind].check(pack, rule, path)
+            if rule.id in inactive:
+                _check_inactive(pack, rule, path, inactive[rule.id])
+            else:
+                REGISTRY[rule.kind].check(pack, rule, path)
         except KeyError as exc:
             raise checks.err(path, f"unknown parameter {exc.args[0]!r} (declare it under parameters)") from None
         except ValueError as exc:
             raise checks.err(path, str(exc)) from None
-    # Every rule compiled once, now, by its kind: nothing is computed later and kept.
-    return replace(pack, clocks=tuple(REGISTRY[rule.kind].compile(pack, rule) for rule in spec.rules))
+    # Every rule compiled once, now, by its kind: nothing is computed later and kept. An
+    # inactive rule is not compiled (its kind would need the missing value): it finds nothing.
+    return replace(pack, clocks=tuple(_inactive_clock if rule.id in inactive
+                                      else REGISTRY[rule.kind].compile(pack, rule) for rule in spec.rules))
+
+
+# -- rules that need a parameter with no default ------------------------------------------------
+
+_PLACEHOLDER = "1/2"  # a value the structural checks of an inactive rule can compute with
+
+
+class _NoValue(Exception):
+    """A check of an inactive rule asked for the value of a parameter that has none."""
+
+
+class _Unset(dict[str, int | float | str]):
+    """A pack's parameters where asking for an unset one raises ``_NoValue``."""
+
+    def __init__(self, values: Mapping[str, int | float | str], unset: tuple[str, ...]) -> None:
+        super().__init__(values)
+        self.unset = unset
+
+    def __missing__(self, name: str) -> int | float | str:
+        if name in self.unset:
+            raise _NoValue(name)
+        raise KeyError(name)
+
+
+def _needs(rule: Rule, unset: frozenset[str]) -> tuple[str, ...]:
+    """The unset parameters a rule refers to (``$name`` anywhere in its data), in order."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            if value.startswith("$") and value[1:] in unset:
+                found.append(value[1:])
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list | tuple):
+            for v in value:
+                walk(v)
+
+    if unset:
+        walk(rule.model_dump())
+    return tuple(dict.fromkeys(found))
+
+
+def _check_inactive(pack: Pack, rule: Rule, path: str, unset: tuple[str, ...]) -> None:
+    """The kind's checks of a rule whose parameters have no value yet: with a placeholder
+    for each, so a misspelt step or stage fails at load. An error that the placeholder
+    may have caused (levels out of order ...) is left for the day the value is set: it
+    counts only if the kind raises it before it asks for an unset value."""
+    check = REGISTRY[rule.kind].check
+    stand_in = {**pack.parameters, **dict.fromkeys(unset, _PLACEHOLDER)}
+    try:
+        check(replace(pack, parameters=stand_in), rule, path)
+    except (PackError, ValueError) as first:
+        try:
+            check(replace(pack, parameters=_Unset(pack.parameters, unset)), rule, path)
+        except _NoValue:
+            return
+        raise first from None
+
+
+def _inactive_clock(facts: Facts, notices: list[str]) -> list[Episode]:
+    """The clock of an inactive rule: it finds nothing (``Pack.inactive`` says why)."""
+    return []
 
 
 def _stages_after(spec: PackSpec, step_of: Mapping[str, str]) -> dict[str, tuple[str, ...]]:

@@ -1,6 +1,8 @@
 """Pack values in words (English, exact as the engine computes): amounts, thresholds,
 conditions and anchors. ``docs/packs.md`` is written with them; each rule kind says
-what it measures and when its levels come through them."""
+what it measures and when its levels come through them. A parameter with no default
+has no number to show: its rules are said to be inactive until it is set, their levels
+as written (``needs_limit``)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from lifecycle_rules.core.vocabulary import LEVEL_RANK, Level
 
 if TYPE_CHECKING:
     from lifecycle_rules.pack.compile import Pack
-    from lifecycle_rules.pack.parts import Anchor, Condition, Duration, EarlyLevel
+    from lifecycle_rules.pack.parts import Anchor, Condition, Duration, EarlyLevel, RuleBase
 
 UNIT_WORDS = {"days": "days", "working_days": "working days", "months": "months"}
 
@@ -122,3 +124,54 @@ def anchor_words(anchor: Anchor) -> str:
     if anchor.stage_entered is not None:
         return f"stage {anchor.stage_entered} entered"
     return f"the planned {anchor.plan} date (plan.{anchor.plan})"
+
+
+NO_DEFAULT = "no default — needs a limit"
+
+
+def default(value: int | float | str | None) -> str:
+    """A parameter's default as the docs show it (none: the rules using it need a limit)."""
+    return NO_DEFAULT if value is None else str(value)
+
+
+def _written(pack: Pack, raw: object, unit: str | None = None) -> str:
+    """A value as written: ``amount`` if it has a value, else the unset parameter's name."""
+    if isinstance(raw, str) and raw.startswith("$") and raw[1:] not in pack.parameters:
+        return code(raw) + (f" {UNIT_WORDS[unit]}" if unit else "")
+    if isinstance(raw, int | float | str) and not isinstance(raw, bool):
+        return amount(pack, raw, unit)
+    return str(raw)
+
+
+def _spec_words(pack: Pack, spec: object) -> str:
+    """One level's (or a limit's) spec as written: a duration, a fraction before the limit."""
+    before = getattr(spec, "before_limit", None)
+    if before is not None:
+        return f"{_written(pack, before)} before the limit"
+    for unit in UNIT_WORDS:
+        value = getattr(spec, unit, None)
+        if value is not None:
+            return _written(pack, value, unit)
+    if getattr(spec, "by_investment", None) is not None:
+        return "by investment band"
+    return _written(pack, spec)
+
+
+def needs_limit(pack: Pack, rule: RuleBase) -> str:
+    """An inactive rule (``Pack.inactive``) in words: the parameters it waits for, then its
+    levels as written (no number is made up for a value the pack does not give)."""
+    names = ", ".join(code("$" + n) for n in pack.inactive.get(rule.id, ()))
+    levels: dict[Level, object] = getattr(rule, "levels", {})
+    parts: list[str] = []
+    for level in levels_sorted(levels):
+        spec = levels[level]
+        if spec == "limit":
+            parts.append(f"{level} at the limit, {_spec_words(pack, getattr(rule, 'limit', None))}, "
+                         "from the day after it")
+        elif isinstance(spec, int):
+            parts.append(f"{level} at {spec}")
+        else:
+            words = _spec_words(pack, spec)
+            parts.append(f"{level} {words}" if words.endswith("the limit") else f"{level} after {words}")
+    return (f"**inactive until set** — needs a limit: {names} (no default). Once set: "
+            + "; ".join(parts))

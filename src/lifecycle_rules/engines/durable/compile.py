@@ -77,12 +77,14 @@ def _compile(pack: Pack, name: str) -> _Plan:
                  bands={}, durations={}, report_types=set(), amount_types=set(),
                  progress_types=set())
 
-    # Scope, applicability.
+    # Scope, applicability. A rule that needs a parameter with no value (``pack.inactive``)
+    # gets no rules at all: it never applies, so it has no clocks and no warnings.
+    active = [(i, rule) for i, rule in enumerate(spec.rules) if rule.id not in pack.inactive]
     comp.on_subject("scope", "project", spec.scope, False, None, _in_scope)
-    for i, rule in enumerate(spec.rules):
+    for i, rule in active:
         comp.on_subject(f"applies.{i}", "project", rule.when, False, None, _applies(i))
 
-    for i, rule in enumerate(spec.rules):
+    for i, rule in active:
         if rule.kind not in KIND_RULES:
             raise DurableEngineError(f"rule {rule.id}: the durable engine has no counterpart for rule "
                                      f"kind {rule.kind!r}")
