@@ -19,7 +19,7 @@ from lifecycle_rules.io.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 JIANDE = ROOT / "examples/jiande.jsonl"
 DEMO = ROOT / "tests/data/packs/demo"
-RATE_KEYS = ["id", "name", "clause", "numerator", "denominator", "value", "window_start", "window_end"]
+RATE_KEYS = ["id", "name", "clause", "numerator", "denominator", "value", "window_start", "window_end", "notes"]
 
 
 def cli(argv: list[Any], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -277,7 +277,7 @@ def test_rates_table_prints_whole_counts(tmp_path: Path, capsys: pytest.CaptureF
     code, out, _ = cli(["rates", "--pack", DEMO, "--as-of", "2024-07-31", portfolio(tmp_path)], capsys)
     assert code == 0
     assert out.splitlines()[:2] == ["签约项目开工率\t66.7%\t2/3\ttest rates",
-                                    "当年投入完成率\t162.0%\t2000000/1234567.5\ttest rates"]
+                                    "当年投入完成率\t—\t2000000/1234567.5\ttest rates"]
 
 
 def test_rates_over_a_csv_export(tmp_path: Path, capsys: pytest.CaptureFixture[str],

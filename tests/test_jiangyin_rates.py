@@ -5,8 +5,10 @@ The pack (rulepacks/jiangyin/pack.yaml, ``rates:``) defines:
 - 签约项目备案率 (year): signed (签约, not 意向) in the window; of them, filed by as_of.
 - 备案项目开工率 (year): filed (备案, or passed by 开工 or later) in the window; of them,
   started by as_of.
-- 当年投入完成率 (year): sum actual_wan / sum planned_wan of the monthly reports whose
-  period is a month of as_of's year up to as_of (last filing of a period wins).
+- 当年投入完成率 (year): sum actual_wan / sum planned_wan (the year's plan) of the monthly
+  reports filed by as_of whose period is one of the twelve months of as_of's year (last
+  filing of a period that gives the amount wins); no value while a reporting project
+  lacks planned_wan for a month of the year (``missing`` names the months).
 - 项目竣工投产率 (year): plan.completion in the window; of them, completed (竣工 = 投产, or
   passed by 达产) by as_of.
 - 最终产能达效率 (all): completed (投产) by as_of; of them, 达产 by as_of.
@@ -129,10 +131,70 @@ def test_filing_start_rate() -> None:
 
 
 def test_annual_investment_rate() -> None:
-    # 2024 months up to July, filed by as_of: P1 Jan 100/90, P1 Jul 100/50 (filed on
-    # as_of), P6 Mar 200/180 (the correction replaces 200/100). Not P2's 2023-12, P4's
-    # August (filed after as_of), P6's July (filed 08-05). Planned 400, actual 320 -> 0.8.
-    assert rates()["annual-investment-rate"] == (320, 400, 0.8)
+    # 2024 months, filed by as_of: P1 Jan 100/90, P1 Jul 100/50 (filed on as_of), P6 Mar
+    # 200/180 (the correction replaces 200/100). Not P2's 2023-12, P4's August (filed after
+    # as_of), P6's July (filed 08-05). Planned so far 400, actual 320: the old reading's 0.8.
+    # But the year's plan is all twelve months: P1 lacks Feb-Jun and Aug-Dec, P6 every month
+    # but March, so the plan is incomplete and the rate has no value (no month is guessed).
+    assert rates()["annual-investment-rate"] == (320, 400, None)
+    out = {r.id: r for r in portfolio_rates(load_pack("jiangyin"), PORTFOLIO, AS_OF)}
+    rate = out["annual-investment-rate"]
+    assert rate.missing == (("2024-01", 1), ("2024-02", 2), ("2024-03", 1), ("2024-04", 2), ("2024-05", 2),
+                            ("2024-06", 2), ("2024-07", 1), ("2024-08", 2), ("2024-09", 2), ("2024-10", 2),
+                            ("2024-11", 2), ("2024-12", 2))
+    assert rate.notes == (
+        "the year's planned_wan is incomplete: no monthly_report filed by 2024-07-31 gives it for "
+        "2024-01 (1 project), 2024-02 (2 projects), 2024-03 (1 project), 2024-04..2024-06 (2 projects), "
+        "2024-07 (1 project), 2024-08..2024-12 (2 projects); no value until every reporting project gives "
+        "all twelve months (no figure is guessed)",
+    )
+    assert all(not r.missing and not r.notes for r in out.values() if r.id != "annual-investment-rate")
+
+
+def year_planned_ahead() -> dict[str, Any]:
+    """Q1 files its 年度计划任务 on 2024-01-15 as twelve monthly reports (planned_wan 50 a
+    month for January-June, 150 for July-December, actual_wan 0), then each month's own
+    report on the 5th of the next month, which replaces the month's plan filing."""
+    plan = [("2024-01-15", f"2024-{m:02d}", 50.0 if m <= 6 else 150.0, 0.0) for m in range(1, 13)]
+    actual = [("2024-02-05", "2024-01", 50.0, 40.0), ("2024-03-05", "2024-02", 50.0, 50.0),
+              ("2024-04-05", "2024-03", 50.0, 60.0), ("2024-05-05", "2024-04", 50.0, 50.0),
+              ("2024-06-05", "2024-05", 50.0, 45.0), ("2024-07-05", "2024-06", 50.0, 55.0),
+              ("2024-08-05", "2024-07", 150.0, 120.0)]
+    return h("Q1", ("2024-01-02", "开工"), reports=plan + actual)
+
+
+def test_annual_investment_rate_is_against_the_whole_years_plan() -> None:
+    # jiangyin-2022.txt 三.3 督当年投入完成率, 逐项目动态审核年度计划任务: the year's plan.
+    # Q1 on 2024-07-31 (its July report, filed 08-05, is not seen yet):
+    #   actual  Jan-Jun 40+50+60+50+45+55 = 300; Jul-Dec 0 (the plan filings)      -> 300
+    #   planned Jan-Jun 6 x 50 = 300;          Jul-Dec 6 x 150 = 900             -> 1200
+    #   new (the whole year's plan): 300 / 1200 = 0.25
+    #   old code (months up to as_of's month, Jan-Jul): 300 / (300 + 150) = 2/3, i.e. the
+    #   completion of the plan so far, not of 当年投入.
+    assert rates(portfolio=[year_planned_ahead()])["annual-investment-rate"] == (300, 1200, 0.25)
+    # On 2024-08-05 July's own report (150/120) replaces its plan filing (150/0):
+    #   new: (300 + 120) / 1200 = 0.35; old code (Jan-Aug): 420 / (450 + 150) = 0.7.
+    assert rates("2024-08-05", [year_planned_ahead()])["annual-investment-rate"] == (420, 1200, 0.35)
+
+
+def test_a_month_not_reported_yet_is_named_not_guessed() -> None:
+    # Q2 files its reports month by month, Jan-Jun, each planned 100, actual 80 (filed on
+    # the 5th of the next month): its July-December plan is not in the history yet.
+    #   numerator   Q1 300 + Q2 6 x 80 = 480   -> 780
+    #   denominator Q1 1200 + Q2 6 x 100 = 600 -> 1800 (the plan known so far)
+    #   new: no value; July-December missing for one project (Q2).
+    #   old code: (300 + 480) / (450 + 600) = 780 / 1050 = 0.742857 (no word of July-December).
+    q2 = h("Q2", ("2023-06-01", "开工"),
+           reports=[(f"2024-{m + 1:02d}-05", f"2024-{m:02d}", 100.0, 80.0) for m in range(1, 7)])
+    out = portfolio_rates(load_pack("jiangyin"), [year_planned_ahead(), q2], AS_OF)
+    rate = next(r for r in out if r.id == "annual-investment-rate")
+    assert (rate.numerator, rate.denominator, rate.value) == (780, 1800, None)
+    assert rate.missing == tuple((f"2024-{m:02d}", 1) for m in range(7, 13))
+    assert rate.to_dict()["notes"] == [
+        "the year's planned_wan is incomplete: no monthly_report filed by 2024-07-31 gives it for "
+        "2024-07..2024-12 (1 project); no value until every reporting project gives all twelve months "
+        "(no figure is guessed)"
+    ]
 
 
 def test_completion_production_rate() -> None:
@@ -155,7 +217,7 @@ def test_the_day_before_as_of_drops_what_happens_on_as_of() -> None:
     r = rates("2024-07-30")
     assert r["sign-filing-rate"] == (1, 2, 0.5)  # P1, P4; P1 filed
     assert r["filing-start-rate"] == (2, 3, pytest.approx(2 / 3))  # P1, P2, P6; P1, P6
-    assert r["annual-investment-rate"] == (270, 300, 0.9)  # P1 Jan 90/100, P6 Mar 180/200
+    assert r["annual-investment-rate"] == (270, 300, None)  # P1 Jan 90/100, P6 Mar 180/200; plan incomplete
     assert r["completion-production-rate"] == (2, 4, 0.5)  # P6, P8, P9, P10; P6, P8
     assert r["capacity-rate"] == (1, 3, pytest.approx(1 / 3))  # P6, P7, P8; P7
 
@@ -192,7 +254,7 @@ def test_cli_rates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert lines == [
         "签约项目备案率\t33.3%\t1/3\tjiangyin-2022.txt 一, 二.2, 三.1, 12",
         "备案项目开工率\t75.0%\t3/4\tjiangyin-2022.txt 一, 三.2, 12",
-        "当年投入完成率\t80.0%\t320/400\tjiangyin-2022.txt 一, 三.3, 12",
+        "当年投入完成率\t—\t320/400\tjiangyin-2022.txt 一, 三.3, 12",
         "项目竣工投产率\t60.0%\t3/5\tjiangyin-2022.txt 一, 二.8, 12",
         "最终产能达效率\t50.0%\t2/4\tjiangyin-2022.txt 一, 二.8, 三.3, 12",
     ]
@@ -200,7 +262,9 @@ def test_cli_rates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert data["sign-filing-rate"]["window_start"] == "2024-01-01"
     assert data["sign-filing-rate"]["window_end"] == AS_OF
     assert data["capacity-rate"]["window_start"] is None
-    assert data["annual-investment-rate"]["value"] == 0.8
+    assert data["annual-investment-rate"]["value"] is None
+    assert "2024-08..2024-12 (2 projects)" in data["annual-investment-rate"]["notes"][0]
+    assert data["sign-filing-rate"]["notes"] == []
 
 
 def test_cli_rates_empty_denominator_is_a_dash(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -48,7 +48,40 @@ def test_count_rate_window_and_membership() -> None:
 
 def test_sum_rate_uses_the_last_report_of_each_period_in_the_year() -> None:
     # 2024 periods: A May 80/100, A June corrected 120/100; C's 2023-12 is last year.
-    assert rates()["investment-rate"] == (200, 200, 1.0)
+    # A year-window sum is over the whole year: A gives no planned_wan for January-April
+    # or July-December, so there is no value (the old code gave 200/200 = 1.0).
+    assert rates()["investment-rate"] == (200, 200, None)
+    rate = next(r for r in portfolio_rates(load_pack(DEMO), PORTFOLIO, "2024-07-31") if r.id == "investment-rate")
+    assert rate.missing == tuple((f"2024-{m:02d}", 1) for m in (1, 2, 3, 4, 7, 8, 9, 10, 11, 12))
+    assert "2024-01..2024-04 (1 project), 2024-07..2024-12 (1 project)" in rate.notes[0]
+
+
+def test_a_year_sum_counts_every_month_of_the_year_and_only_it() -> None:
+    # Z reports all twelve months of 2024, January-June filed monthly, July-December filed
+    # ahead on 2024-01-10; and a 2025 month filed ahead too, which is another year.
+    #   planned 12 x 10 = 120 (2025-01 left out); actual Jan-Jun 6 x 9 = 54, Jul-Dec 0 -> 54
+    #   54 / 120 = 0.45 (the old code: Jan-Jul only, 54 / 70).
+    ahead = [("2024-01-10", f"2024-{m:02d}", 10.0, 0.0) for m in range(7, 13)]
+    done = [(f"2024-{m + 1:02d}-03", f"2024-{m:02d}", 10.0, 9.0) for m in range(1, 7)]
+    z = h("Z", reports=[*ahead, *done, ("2024-01-10", "2025-01", 500.0, 0.0)])
+    out = portfolio_rates(load_pack(DEMO), [z], "2024-07-31")
+    rate = next(r for r in out if r.id == "investment-rate")
+    assert (rate.numerator, rate.denominator, rate.value, rate.missing, rate.notes) == (54, 120, 0.45, (), ())
+
+
+def test_a_report_without_amounts_leaves_its_month_missing() -> None:
+    # January-October reported with amounts (10/10 each), December's plan filed ahead
+    # (10/0); November's report is a compliant: false dispatch report without amounts, so
+    # November has no planned figure: 100 / 110 so far, but no value.
+    evs: list[dict[str, Any]] = [{"date": f"2024-{m + 1:02d}-03", "type": "monthly_report",
+                                  "period": f"2024-{m:02d}", "planned_wan": 10.0, "actual_wan": 10.0}
+                                 for m in range(1, 11)]
+    evs += [{"date": "2024-12-03", "type": "monthly_report", "period": "2024-11", "compliant": False},
+            {"date": "2024-01-10", "type": "monthly_report", "period": "2024-12", "planned_wan": 10.0,
+             "actual_wan": 0.0}]
+    z = {"project": {"id": "Z"}, "events": evs}
+    rate = next(r for r in portfolio_rates(load_pack(DEMO), [z], "2024-12-31") if r.id == "investment-rate")
+    assert (rate.numerator, rate.denominator, rate.value, rate.missing) == (100, 110, None, (("2024-11", 1),))
 
 
 def test_plan_dates_select_the_denominator() -> None:
@@ -85,5 +118,6 @@ def test_cli_rates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 1 and "line 5" in err
     assert "签约项目开工率\t66.7%\t2/3\ttest rates" in printed
     data = {r["id"]: r for r in json.loads(out.read_text(encoding="utf-8"))}
-    assert data["investment-rate"]["value"] == 1.0 and data["empty-rate"]["value"] is None
+    assert data["investment-rate"]["value"] is None and data["empty-rate"]["value"] is None
+    assert data["investment-rate"]["notes"][0].startswith("the year's planned_wan is incomplete")
     assert data["start-rate"]["window_start"] == "2024-01-01"

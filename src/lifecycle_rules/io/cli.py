@@ -381,6 +381,9 @@ def _rates_locked(args: argparse.Namespace, pack: Any) -> int:
         for row in rows:
             row["numerator"], row["denominator"] = _whole(row["numerator"]), _whole(row["denominator"])
         write_rates(args.output, rows)
+    for v in values:
+        for note in v.notes:  # why a rate has no value: never a silent dash
+            print(f"lifecycle-rules: {v.name}: {note}", file=sys.stderr)
     for r in rejects:
         print(json.dumps(r.to_dict(), ensure_ascii=False), file=sys.stderr)
     if rejects:
@@ -405,9 +408,12 @@ def _packs() -> int:
     bad = 0
     for entry in discover():
         if entry.pack is not None:
-            spec = entry.pack.spec
-            print(f"{entry.id}\t{spec.version}\t{spec.city}\t{len(spec.rules)} rules\t"
-                  f"{spec.policy.title}\t{entry.origin}")
+            spec, inactive = entry.pack.spec, entry.pack.inactive
+            # One line a pack; last, the rules inactive until a parameter with no default is set.
+            needs = "; ".join(f"{rule} needs a limit: {', '.join(names)}" for rule, names in inactive.items())
+            print(f"{entry.id}\t{spec.version}\t{spec.city}\t{len(spec.rules)} rules"
+                  + (f" ({len(inactive)} inactive)" if inactive else "")
+                  + f"\t{spec.policy.title}\t{entry.origin}" + (f"\t{needs}" if needs else ""))
         else:
             bad += 1
             print(f"{entry.id}\tFAILED TO LOAD\t{entry.error}\t{entry.origin}")
