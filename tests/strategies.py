@@ -44,6 +44,7 @@ from lifecycle_rules.core.vocabulary import Sector
 
 # The rule kinds these strategies draw histories for (tests/test_kinds.py: every kind).
 KINDS_DRAWN = ("deadline", "stagnation", "shortfall", "cadence")
+SEVERITIES = ("一般", "复杂", "重大", "严重")  # the last one no pack knows
 
 FIRST_DAY = dt.date(2022, 7, 1)
 LAST_DAY = dt.date(2026, 11, 30)  # latest event date and as_of: 2026 is the last known year
@@ -80,6 +81,7 @@ class RuleInfo:
     started: bool
     plan: str | None
     days: tuple[int, ...]
+    by_month: bool = False  # a shortfall per period or per run: its subject ends in a month
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,9 @@ def vocabulary(pack_id: str) -> Vocabulary:
         pack_id=pack_id,
         steps=steps,
         names={k: tuple(v) for k, v in names.items()},
-        rules=tuple(_rule_info(pack, rule) for rule in pack.rules),
+        # A rule that needs a limit the pack does not give is inactive: no warning to answer.
+        rules=tuple(_rule_info(pack, rule) for rule in pack.rules
+                    if not getattr(pack, "inactive", {}).get(rule.id)),
         prefix=PREFIXES.get(pack_id, pack_id[:2].upper()),
         start_step=pack.step_of["开工"],
         pushes=_push_days(pack),
@@ -168,6 +172,8 @@ def _rule_info(pack: Pack, rule: Any) -> RuleInfo:
             found.update(days(u, v) for u, v in durations(level))
     elif rule.kind == "shortfall":
         subjects = [rule.subject or "月度投资"]
+        if rule.per != "project":
+            return RuleInfo(rule.id, rule.kind, tuple(subjects), False, None, False, None, (), True)
     elif rule.kind == "cadence":  # one warning per period unless the rule names a subject
         subjects = [rule.subject or "2024-03"]
         for level in levels.values():
@@ -255,6 +261,7 @@ def warning_keys(
     project_id: str,
     anchors: tuple[dt.date, ...] = (),
     rule: RuleInfo | None = None,
+    months: tuple[str, ...] = (),
 ) -> str:
     """A warning key ``{project_id}/{rule_id}/{subject}``: mostly a plausible one for
     this project (of ``rule`` if given; a stagnation key carries an anchor date drawn
@@ -270,6 +277,8 @@ def warning_keys(
     if rule is None:
         rule = _pick(draw, vocab.rules)
     key = f"{project_id}/{rule.rule_id}/{_pick(draw, rule.subjects)}"
+    if rule.by_month:
+        key += f" {_pick(draw, months) if months else '2024-03'}"
     if rule.keyed_by_anchor:
         anchor = _pick(draw, anchors) if anchors else _day(draw, FIRST_DAY, LAST_DAY)
         key += f"@{_iso(anchor)}"
@@ -432,7 +441,8 @@ def histories(draw: st.DrawFn, pack_id: str, *, corrections: bool = True) -> dic
         near = bool(rule.days) and _int(draw, 0, 1) == 1
         late = _pick(draw, rule.days) + _int(draw, 0, 120) if near else _int(draw, 0, 420)
         on = _clamp(base + late * DAY, start)
-        key = draw(warning_keys(pack_id, pid, (base,), rule))
+        months = tuple(e["period"] for e in events if e["type"] == "monthly_report")
+        key = draw(warning_keys(pack_id, pid, (base,), rule, months))
         for _answer in range(_pick(draw, (1, 1, 1, 2))):
             if _int(draw, 0, 4) == 0:
                 until = on + _int(draw, 1, 180) * DAY
@@ -442,6 +452,16 @@ def histories(draw: st.DrawFn, pack_id: str, *, corrections: bool = True) -> dic
                 events.append({"date": _iso(on), "type": "disposition", "warning": key,
                                "action": _pick(draw, ANSWERS)})
             on = _clamp(on + _int(draw, 1, 150) * DAY, start)
+
+    # Judgements of a problem's gravity (建德 三(五)): of one warning, of the whole project,
+    # or of a severity the pack does not know.
+    for _ in range(_pick(draw, (0, 0, 0, 0, 1, 2))):
+        months = tuple(e["period"] for e in events if e["type"] == "monthly_report")
+        judged: dict[str, Any] = {"date": _iso(_day(draw, start, min(LAST_DAY, start + 1500 * DAY))),
+                                  "type": "problem_reported", "severity": _pick(draw, SEVERITIES)}
+        if _int(draw, 0, 2):
+            judged["warning"] = draw(warning_keys(pack_id, pid, tuple(anchors), None, months))
+        events.append(judged)
 
     if _int(draw, 0, 14) == 0:
         events.append({"date": _iso(_day(draw, start, LAST_DAY)), "type": "project_exited"})

@@ -164,15 +164,18 @@ def test_noncompliant_reports_and_no_stages(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("edits", "measures", "levels"), [
-    ((), "consecutive count of months whose report has actual_wan < planned_wan (monthly_report), in stage 在建",
+    ((), "consecutive count of months whose report has actual_wan < planned_wan (monthly_report; a month's "
+         "latest report counts), in stage 在建; one warning per project",
      "yellow at the 1st month short of the 序时 target; red at the 2nd month short of the 序时 target "
      "(months in a row; reached on the filing date of the report that makes the count)"),
     ((CUMULATIVE, ("stages: [在建]", "stages: [前期, 在建]\n    counts: noncompliant")),
-     "cumulative count of months whose report is compliant: false (monthly_report), in stage 前期 or 在建",
+     "cumulative count of months whose report is compliant: false (monthly_report; a month's latest "
+     "report counts), in stage 前期 or 在建; one warning per project",
      "yellow at the 1st non-compliant report; red at the 2nd non-compliant report "
      "(counted in all; reached on the filing date of the report that makes the count)"),
     ((("    stages: [在建]\n", ""),),
-     "consecutive count of months whose report has actual_wan < planned_wan (monthly_report)",
+     "consecutive count of months whose report has actual_wan < planned_wan (monthly_report; a month's "
+     "latest report counts); one warning per project",
      "yellow at the 1st month short of the 序时 target; red at the 2nd month short of the 序时 target "
      "(months in a row; reached on the filing date of the report that makes the count)"),
 ], ids=["consecutive", "cumulative-noncompliant", "no-stages"])

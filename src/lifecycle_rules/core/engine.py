@@ -122,6 +122,8 @@ def _evaluate(pack: Pack, hist: HistoryView, day: dt.date, include_closed: bool)
         said = tier_notice(undecided, pack.spec.ladder.counts, pack.spec.ladder.max_tier)
         if said:
             notices.append(said)
+    if facts.has_problems:
+        _by_severity(pack, facts, found, tiers, notices)
     warnings = [_warning(pack, hist, f, tiers.get(f.key)) for f in found
                 if include_closed or f.standing.status != "closed"]
     warnings.sort(key=lambda w: (pack.rule_order[w.rule], w.subject, w.key))
@@ -187,6 +189,31 @@ def _tiers(pack: Pack, found: list[_Raised]) -> dict[str, int]:
     return out
 
 
+def _by_severity(pack: Pack, facts: Facts, found: list[_Raised], tiers: dict[str, int],
+                 notices: list[str]) -> None:
+    """Escalation by a recorded judgement (建德 三(五): 第二次预警或复杂问题): each
+    problem_reported lifts the warning it names (every warning of the project, if it
+    names none) to its severity's tier; a tier is the higher of count and severity."""
+    ladder = pack.spec.ladder
+    keys = {f.key for f in found}
+    lift: dict[str | None, int] = {}
+    for _, e in facts.of_type("problem_reported"):
+        when = f"problem_reported of {e.date.isoformat()}"
+        assert e.severity is not None  # check_event requires it
+        if ladder is None or not ladder.severity:
+            notices.append(f"{when}: the pack's ladder does not escalate by severity; ignored")
+        elif e.severity not in ladder.severity:
+            notices.append(f"{when}: severity {e.severity!r} is not one of "
+                           f"{', '.join(ladder.severity)}; ignored")
+        elif e.warning is not None and e.warning not in keys:
+            notices.append(f"{when} refers to warning {e.warning!r}, which this project does "
+                           "not have; ignored")
+        else:
+            lift[e.warning] = max(lift.get(e.warning, 0), ladder.severity[e.severity])
+    for key in tiers:
+        tiers[key] = max(tiers[key], lift.get(None, 0), lift.get(key, 0))
+
+
 def _warning(pack: Pack, hist: HistoryView, f: _Raised, tier: int | None) -> ProjectWarning:
     rule = pack.rules[f.rule_index]
     project = hist.project
@@ -220,6 +247,7 @@ def _warning(pack: Pack, hist: HistoryView, f: _Raised, tier: int | None) -> Pro
         "limit": str(ep.info.get("limit", "")),
         "count": str(ep.info.get("count", "")),
         "title": rule.title,
+        "period": str(ep.info.get("period", "")),
     }
     # Built from validated values: no need to validate again (the batch hot path).
     return trusted(ProjectWarning, {

@@ -34,12 +34,12 @@ def _event_key(e: EventView) -> tuple[object, ...]:
     return (e.date, e.type, (e.step or "").strip(), (e.period or "").strip(), e.warning or "", e.action or "",
             e.planned_wan is None, e.planned_wan or 0.0, e.actual_wan is None, e.actual_wan or 0.0,
             e.compliant is None, e.compliant is False, e.until or dt.date.min, (e.note or "").strip(),
-            (e.source or "").strip())
+            (e.source or "").strip(), e.severity or "")
 
 
 _ANSWERS = frozenset({"disposition", "extension"})
 # The event types that mark facts at build time; the rest are read later, if at all.
-_MARKING = frozenset({"step_completed", "step_started", "project_exited"}) | _ANSWERS
+_MARKING = frozenset({"step_completed", "step_started", "project_exited", "problem_reported"}) | _ANSWERS
 _NEVER = dt.date.max
 
 
@@ -55,6 +55,7 @@ class Facts:
     first_date: dt.date | None = None
     entries: dict[str, dt.date] = field(default_factory=dict)
     has_answers: bool = False  # a disposition or extension by as_of
+    has_problems: bool = False  # a problem_reported by as_of
     _sorted: list[tuple[int, EventView]] | None = field(default=None, repr=False)
 
     @classmethod
@@ -100,6 +101,8 @@ class Facts:
                     exit_date = d
             elif t in _ANSWERS:
                 f.has_answers = True
+            else:
+                f.has_problems = True
         f.exit_date = exit_date
         # A step completed implies it was started, even if a start came later in the data.
         for step, d in completed.items():

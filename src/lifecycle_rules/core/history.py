@@ -92,6 +92,7 @@ class Event(BaseModel):
     until: Day | None = None
     note: str | None = Field(default=None, max_length=Limits.NOTE)
     source: str | None = Field(default=None, max_length=Limits.SOURCE)
+    severity: str | None = Field(default=None, min_length=1, max_length=Limits.SEVERITY)
 
 
 
@@ -148,6 +149,8 @@ class EventView(Protocol):
     def note(self) -> str | None: ...
     @property
     def source(self) -> str | None: ...
+    @property
+    def severity(self) -> str | None: ...
 
 
 class HistoryView(Protocol):
@@ -191,6 +194,8 @@ def check_event(e: EventView) -> None:
     # Without a warning key, an extension (延期) covers all the project's warnings.
     elif t == "extension" and e.until is None:
         raise _missing("until", t)
+    elif t == "problem_reported" and e.severity is None:
+        raise _missing("severity", t)
 
 
 class FieldProblem(ValueError):
@@ -230,7 +235,7 @@ class History(BaseModel):
 
 
 TYPED_EVENTS = frozenset({"step_started", "step_completed", "monthly_report", "weekly_report",
-                    "disposition", "extension"})
+                    "disposition", "extension", "problem_reported"})
 
 
 def parse_history(data: History | Mapping[str, Any] | str | bytes) -> History:

@@ -45,6 +45,7 @@ _Warning = Annotated[str, Meta(min_length=1, max_length=Limits.WARNING_KEY, patt
 # strips it): not held to _TRIMMED, which would cost a regex search per event.
 _Note = Annotated[str, Meta(max_length=Limits.NOTE)]
 _Source = Annotated[str, Meta(max_length=Limits.SOURCE)]
+_Severity = Annotated[str, Meta(min_length=1, max_length=Limits.SEVERITY, pattern=_TRIMMED)]
 _Key = Annotated[str, Meta(pattern=_TRIMMED)]
 _Type = Annotated[str, Meta(min_length=1, max_length=Limits.TYPE, pattern=Limits.TYPE_PATTERN.replace("$", "\\Z"))]
 
@@ -78,6 +79,7 @@ class EventStruct(Struct, frozen=True, forbid_unknown_fields=True, gc=False):
     until: dt.date | None = None
     note: _Note | None = None
     source: _Source | None = None
+    severity: _Severity | None = None
 
 
 class HistoryStruct(Struct, frozen=True, forbid_unknown_fields=True, gc=False):

@@ -6,7 +6,9 @@ close it at once (建德 三(四)4: 无需办理, 已完成办理, 项目退出)
 ``cycle_days``, and still open after push ``overdue_after_pushes`` it is
 ``closure_overdue`` (销号超时) — unless an extension (延期) runs later. The condition
 clearing (the step got done) or the project exiting closes it. A level reached after a
-closure opens it again at that level.
+closure opens it again at that level. A higher level reached while it is open or in
+progress continues it, or, with ``signoff.higher_level: reopens``, is a new platform
+warning: open, unanswered, the earlier cycle and extension not carried over.
 """
 
 from __future__ import annotations
@@ -111,8 +113,11 @@ def standing(
             lv: Level = item
             if level is not None and LEVEL_RANK[lv] <= LEVEL_RANK[level] and status != "closed":
                 continue
-            if status == "closed":
-                status, closed_on, cycle_start = "open", None, None
+            if status == "closed" or signoff.higher_level == "reopens":
+                # A new platform warning (建德 三(四)2-3: 平台出现预警信息后 ... 预警办理): it
+                # opens, unanswered; its own cycle starts from its own answer, and an
+                # earlier extension does not carry over.
+                status, closed_on, cycle_start, extended_to = "open", None, None, None
             level, since = lv, day
             first.setdefault(lv, day)
     assert level is not None

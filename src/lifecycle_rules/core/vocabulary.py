@@ -32,6 +32,10 @@ CORE_EVENT_TYPES: frozenset[str] = frozenset(
         "disposition",
         "extension",
         "project_exited",
+        # A recorded judgement of a problem's gravity (建德 三(五): 一般/复杂/重大问题), with
+        # ``severity`` and optionally the ``warning`` it concerns; the ladder's ``severity``
+        # lifts the tier.
+        "problem_reported",
     }
 )
 
@@ -51,6 +55,7 @@ class Limits:
     WARNING_KEY = 500  # event.warning (a warning's key)
     NOTE = 2000       # event.note
     SOURCE = 500      # event.source
+    SEVERITY = 50     # event.severity (一般, 复杂, 重大)
     TYPE_PATTERN = r"^[a-z][a-z0-9_]*$"
 
 # SPEC §4: the keys of a warning row, in order (JSON Lines, CSV and XLSX columns, fixtures).

@@ -57,6 +57,11 @@ class CadenceRule(RuleBase):
             raise ValueError("due_month goes with every: year, and every: year needs it")
         return self
     stages: list[str] | None = None
+    owed: Literal["every", "first"] = Field(
+        default="every",
+        description="every period while in the stages, or only the first one after the "
+        "project enters them (巫山 三(一)2: a project new to the list is proposed once)",
+    )
     levels: dict[Level, Duration] = Field(min_length=1)
 
 
@@ -138,10 +143,15 @@ class CadenceClock:
                 filed[e.period] = e.date  # events are sorted: the first filing counts
         out: list[Episode] = []
         seen: set[str] = set()
+        first_only = rule.owed == "first"
         for span in spans:
+            taken = False
             for label, ref, due in periods(rule, span.start, facts.as_of):
                 if label in seen or ref < span.start or (span.end is not None and ref >= span.end):
                     continue
+                if taken:
+                    break  # owed: first — only the first period of each stay is owed
+                taken = first_only
                 seen.add(label)
                 got = filed.get(label)
                 if got is not None and got <= due:
@@ -182,6 +192,9 @@ def measures(rule: CadenceRule) -> str:
     text = f"{rule.report} every {rule.every}, {due}"
     if rule.stages is not None:
         text += f", while in stage {' or '.join(rule.stages)}"
+    if rule.owed == "first":
+        text += "; only the first period after the project enters " + (
+            "a watched stage" if rule.stages is not None else "its first stage")
     return text
 
 

@@ -1,11 +1,22 @@
 """投资未达序时 (shortfall) and 月调度不符合要求 (non-compliant reports).
 
-Monthly reports are counted once per period. A period counts from the first filing
-that shows it short (or non-compliant): a later correction can make a month count,
-but never un-count it, since the warning was sent (SPEC §1: a level only rises until
-it is closed). ``cumulative`` counts every such month; ``consecutive`` counts months in
-a row. A level is reached on the day the count reaches its number. One warning per
-project and rule; it does not clear by itself (closure is by disposition).
+Monthly reports are read in filing order, and a later report of a month replaces the
+earlier one (a correction): on each day a month counts when its latest report by then
+shows it short (or non-compliant). A level, once reached, stays (SPEC §1: a level only
+rises until it is closed): a correction does not withdraw a letter sent, but the month
+no longer counts towards a later level. ``cumulative`` counts every such month;
+``consecutive`` counts months in a row (December and January are in a row).
+
+What a warning is, by ``per``:
+
+- ``project`` (default): one warning per project and rule, its level by the count; it
+  does not clear by itself (closure is by disposition).
+- ``period``: one warning per qualifying month (同江 二(二)3: a letter for each missed
+  month's dispatch), keyed by the month, from the filing that shows it short; a
+  correction showing the month met clears it.
+- ``run``: one warning per run of consecutive qualifying months (同江: 连续2个月 ->
+  督办), keyed by the run's first month, its levels by the run's length; a later run
+  raises its own.
 """
 
 from __future__ import annotations
@@ -16,7 +27,7 @@ from functools import partial
 from itertools import pairwise
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from lifecycle_rules.core.dates import add_months, month_of, ordinal
 from lifecycle_rules.core.history import EventView
@@ -37,6 +48,11 @@ class ShortfallRule(RuleBase):
     stages: list[str] | None = None
     counts: Literal["shortfall", "noncompliant"] = "shortfall"
     counting: Literal["cumulative", "consecutive"] = "cumulative"
+    per: Literal["project", "period", "run"] = Field(
+        default="project",
+        description="one warning per project (level by count), per qualifying month, or "
+        "per run of consecutive qualifying months",
+    )
     report: str = "monthly_report"
     levels: dict[Level, int] = Field(min_length=1)
 
@@ -46,6 +62,14 @@ class ShortfallRule(RuleBase):
         if any(v < 1 for v in value.values()):
             raise ValueError("counts must be 1 or more")
         return value
+
+    @model_validator(mode="after")
+    def _per(self) -> ShortfallRule:
+        if self.per == "period" and (len(self.levels) != 1 or set(self.levels.values()) != {1}):
+            raise ValueError("per: period is one warning per qualifying month: give one level, at 1")
+        if self.per == "run" and self.counting != "consecutive":
+            raise ValueError("per: run counts months in a row: set counting: consecutive")
+        return self
 
 
 Model = ShortfallRule
@@ -62,10 +86,14 @@ def check(pack: Pack, rule: ShortfallRule, path: str) -> None:
 
 
 
-def _qualifies(rule: ShortfallRule, e: EventView) -> bool:
+def _qualifies(rule: ShortfallRule, e: EventView) -> bool | None:
+    """Does the report count (True), show the month met (False), or say nothing of it
+    (None: a shortfall rule's report without amounts)?"""
     if rule.counts == "noncompliant":
         return e.compliant is False
-    return e.planned_wan is not None and e.actual_wan is not None and e.actual_wan < e.planned_wan
+    if e.planned_wan is None or e.actual_wan is None:
+        return None
+    return e.actual_wan < e.planned_wan
 
 
 def _period_end(period: str) -> dt.date:
@@ -73,54 +101,148 @@ def _period_end(period: str) -> dt.date:
     return add_months(dt.date(y, m, 1), 1) - dt.timedelta(days=1)
 
 
-def episodes(rule: ShortfallRule, facts: Facts, notices: list[str]) -> list[Episode]:
+def _index(period: str) -> int:
+    y, m = month_of(period)
+    return y * 12 + m
+
+
+def filings(rule: ShortfallRule, facts: Facts) -> list[tuple[dt.date, str, bool]]:
+    """(filing day, month, counts) of each report that says whether its month counts,
+    in filing order, for the months that end in a watched stage."""
     wanted = set(rule.stages) if rule.stages is not None else None
-    first_hit: dict[str, dt.date] = {}
-    for _, e in facts.of_type(rule.report):  # sorted by date: the first hit wins
-        if e.period is None or e.period in first_hit or not _qualifies(rule, e):
+    out: list[tuple[dt.date, str, bool]] = []
+    in_stage: dict[str, bool] = {}
+    for _, e in facts.of_type(rule.report):  # sorted by date
+        period = e.period
+        if period is None:
             continue
-        if wanted is not None and facts.stage_at(_period_end(e.period)) not in wanted:
+        verdict = _qualifies(rule, e)
+        if verdict is None:
             continue
-        first_hit[e.period] = e.date
-    hits = sorted(first_hit.items())
-    if not hits:
+        if wanted is not None:
+            ok = in_stage.get(period)
+            if ok is None:
+                ok = in_stage[period] = facts.stage_at(_period_end(period)) in wanted
+            if not ok:
+                continue
+        out.append((e.date, period, verdict))
+    return out
+
+
+def _run_at(counting: set[int], k: int) -> tuple[int, int]:
+    """The first and last month index of the run of counting months holding ``k``."""
+    lo = hi = k
+    while lo - 1 in counting:
+        lo -= 1
+    while hi + 1 in counting:
+        hi += 1
+    return lo, hi
+
+
+def episodes(rule: ShortfallRule, facts: Facts, notices: list[str]) -> list[Episode]:
+    timeline = filings(rule, facts)
+    if not timeline:
         return []
-    levels: list[tuple[Level, dt.date]] = []
-    for level, n in rule.levels.items():
-        d = _reached(rule, hits, n)
-        if d is not None:
-            levels.append((level, d))
-    if not levels:
+    if rule.per == "period":
+        return _per_period(rule, facts, timeline)
+    if rule.per == "run":
+        return _per_run(rule, facts, timeline)
+    return _per_project(rule, facts, timeline)
+
+
+def _per_project(rule: ShortfallRule, facts: Facts, timeline: list[tuple[dt.date, str, bool]]) -> list[Episode]:
+    state: dict[str, bool] = {}
+    counting: set[int] = set()
+    reached: dict[Level, dt.date] = {}
+    first: dict[str, dt.date] = {}  # the first filing that showed each month short
+    need = sorted(rule.levels.items(), key=lambda kv: kv[1])
+    for day, period, verdict in timeline:
+        state[period] = verdict
+        k = _index(period)
+        if not verdict:
+            counting.discard(k)
+            continue
+        counting.add(k)
+        first.setdefault(period, day)
+        if rule.counting == "cumulative":
+            size = len(counting)
+        else:
+            lo, hi = _run_at(counting, k)
+            size = hi - lo + 1
+        for level, n in need:
+            if n <= size and level not in reached:
+                reached[level] = day
+    if not reached:
         return []
-    levels.sort(key=lambda p: (p[1], LEVEL_RANK[p[0]]))
-    first = levels[0][1]
+    levels = sorted(reached.items(), key=lambda p: (p[1], LEVEL_RANK[p[0]]))
+    periods = sorted((p for p, v in state.items() if v), key=_index)
+    # The clock starts at the earliest month counted (or once counted, if all were corrected).
+    earliest = periods[0] if periods else min(first, key=_index)
     return [Episode(
         subject=rule.subject or "月度投资",
-        anchor=hits[0][1],
+        anchor=first[earliest],
         levels=tuple(levels),
-        stage=facts.stage_at(first),
-        info={"count": len(hits), "periods": [p for p, _ in hits]},
+        stage=facts.stage_at(levels[0][1]),
+        info={"count": len(periods), "periods": periods},
     )]
 
 
-def _reached(rule: ShortfallRule, hits: list[tuple[str, dt.date]], n: int) -> dt.date | None:
-    if rule.counting == "cumulative":
-        dates = sorted(d for _, d in hits)
-        return dates[n - 1] if len(dates) >= n else None
-    best: dt.date | None = None
-    run: list[dt.date] = []
-    prev: tuple[int, int] | None = None
-    for period, d in hits:
-        y, m = month_of(period)
-        if prev is not None and (y * 12 + m) - (prev[0] * 12 + prev[1]) == 1:
-            run.append(d)
-        else:
-            run = [d]
-        prev = (y, m)
-        if len(run) >= n:
-            when = max(run[-n:])
-            best = when if best is None or when < best else best
-    return best
+def _per_period(rule: ShortfallRule, facts: Facts, timeline: list[tuple[dt.date, str, bool]]) -> list[Episode]:
+    (level, _), = rule.levels.items()
+    first: dict[str, dt.date] = {}
+    cleared: dict[str, dt.date] = {}
+    for day, period, verdict in timeline:
+        if verdict:
+            first.setdefault(period, day)
+        elif period in first:
+            cleared.setdefault(period, day)
+    subject = rule.subject or "月度投资"
+    return [Episode(
+        subject=f"{subject} {period}",
+        anchor=day,
+        levels=((level, day),),
+        cleared=cleared.get(period),
+        stage=facts.stage_at(day),
+        info={"count": 1, "period": period},
+    ) for period, day in sorted(first.items(), key=lambda p: _index(p[0]))]
+
+
+def _per_run(rule: ShortfallRule, facts: Facts, timeline: list[tuple[dt.date, str, bool]]) -> list[Episode]:
+    need = sorted(rule.levels.items(), key=lambda kv: kv[1])
+    counting: set[int] = set()
+    runs: dict[int, dict[Level, dt.date]] = {}  # by the run's first month: level -> day
+    lengths: dict[int, int] = {}
+    for day, period, verdict in timeline:
+        k = _index(period)
+        if not verdict:
+            counting.discard(k)
+            continue
+        counting.add(k)
+        lo, hi = _run_at(counting, k)
+        size = hi - lo + 1
+        if size < need[0][1]:
+            continue
+        # The run already raised, if it holds the first month of one (the earliest).
+        start = next((s for s in sorted(runs) if lo <= s <= hi), lo)
+        got = runs.setdefault(start, {})
+        lengths[start] = max(lengths.get(start, 0), size)
+        for level, n in need:
+            if n <= size and level not in got:
+                got[level] = day
+    subject = rule.subject or "月度投资"
+    out: list[Episode] = []
+    for start, got in sorted(runs.items()):
+        y, m = divmod(start - 1, 12)
+        label = f"{y}-{m + 1:02d}"
+        levels = sorted(got.items(), key=lambda p: (p[1], LEVEL_RANK[p[0]]))
+        out.append(Episode(
+            subject=f"{subject} {label}",
+            anchor=levels[0][1],
+            levels=tuple(levels),
+            stage=facts.stage_at(levels[0][1]),
+            info={"count": lengths[start], "period": label},
+        ))
+    return out
 
 
 def compile(pack: Pack, rule: ShortfallRule) -> Callable[[Facts, list[str]], list[Episode]]:
@@ -130,14 +252,22 @@ def compile(pack: Pack, rule: ShortfallRule) -> Callable[[Facts, list[str]], lis
 def measures(rule: ShortfallRule) -> str:
     what = ("months whose report has actual_wan < planned_wan" if rule.counts == "shortfall"
             else "months whose report is compliant: false")
-    text = f"{rule.counting} count of {what} ({rule.report})"
+    text = f"{rule.counting} count of {what} ({rule.report}; a month's latest report counts)"
     if rule.stages is not None:
         text += f", in stage {' or '.join(rule.stages)}"
-    return text
+    return text + {"project": "; one warning per project",
+                   "period": "; one warning per qualifying month",
+                   "run": "; one warning per run of months in a row"}[rule.per]
 
 
 def levels_in_words(pack: Pack, rule: ShortfallRule) -> str:
     what = "month short of the 序时 target" if rule.counts == "shortfall" else "non-compliant report"
+    if rule.per == "period":
+        (level, _), = rule.levels.items()
+        return (f"{level} for each {what}, from the filing that shows it (a correction showing "
+                "the month met clears it)")
     how = "months in a row" if rule.counting == "consecutive" else "counted in all"
-    parts = [f"{level} at the {ordinal(rule.levels[level])} {what}" for level in words.levels_sorted(rule.levels)]
+    where = " of one run" if rule.per == "run" else ""
+    parts = [f"{level} at the {ordinal(rule.levels[level])} {what}{where}"
+             for level in words.levels_sorted(rule.levels)]
     return "; ".join(parts) + f" ({how}; reached on the filing date of the report that makes the count)"

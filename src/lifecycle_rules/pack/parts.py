@@ -22,7 +22,7 @@ Number = Annotated[
 MESSAGE_FIELDS = frozenset(
     {
         "project_id", "project_name", "region", "subject", "level_name", "action",
-        "since", "due", "anchor", "stage", "limit", "count", "title",
+        "since", "due", "anchor", "stage", "limit", "count", "title", "period",
     }
 )
 MILESTONES = ("签约", "落地", "开工", "竣工", "投产", "达产")

@@ -45,10 +45,12 @@ from lifecycle_rules.pack.parts import (
 
 
 class Parameter(BaseModel):
-    """A value the policy does not publish: a stated default a deployment may override."""
+    """A value the policy does not publish: a stated default a deployment may override,
+    or no default (``default: null``): the rules that use it are inactive until a
+    deployment sets it ("needs a limit"). Never invent a limit the policy does not give."""
 
     model_config = _STRICT
-    default: int | float | str
+    default: int | float | str | None
     description: str
     reading: str | None = None
 
@@ -99,11 +101,19 @@ class Ladder(BaseModel):
     counts: Level = "red"
     max_tier: int = Field(default=3, ge=1, le=9)
     routes: list[Route] = Field(min_length=1)
+    # Escalation by a recorded judgement (建德 三(五): 第二次预警或复杂问题 -> tier 2): a
+    # problem_reported event's severity lifts a warning to the tier given here; a
+    # warning's tier is the higher of its count and its severity.
+    severity: dict[str, int] = {}
+    severity_clause: str | None = None
     clause: str
     reading: str | None = None
 
     @model_validator(mode="after")
     def _tiers_complete(self) -> Ladder:
+        for name, tier in self.severity.items():
+            if not 1 <= tier <= self.max_tier:
+                raise ValueError(f"severity {name!r}: tier {tier} is not one of 1..{self.max_tier}")
         for i, route in enumerate(self.routes):
             missing = set(range(1, self.max_tier + 1)) - set(route.tiers)
             extra = set(route.tiers) - set(range(1, self.max_tier + 1))
@@ -126,6 +136,11 @@ class Signoff(BaseModel):
     closing_actions_by_level: dict[Level, list[Action]] = {}
     cycle_days: int | None = Field(default=None, ge=1)
     overdue_after_pushes: int | None = Field(default=None, ge=1)
+    # A higher level reached while the warning is open or in progress: ``continues`` the
+    # warning (its answer and cycle carry on), or ``reopens`` it as a new platform warning
+    # (建德 三(四)2-3: open, unanswered, its own cycle from its own answer). After a
+    # closure a higher level always reopens.
+    higher_level: Literal["continues", "reopens"] = "continues"
     clause: str | None = None
     reading: str | None = None
 
@@ -163,8 +178,10 @@ class ProjectSet(BaseModel):
 
 
 class ReportSum(BaseModel):
-    """A sum of one amount over the reports whose period falls in the rate's window (the
-    last report of a period counts: a correction replaces it)."""
+    """A sum of one amount over the reports (the last report of a period counts: a
+    correction replaces it): with ``window: year`` over all twelve months of as_of's year
+    (no value while a reporting project lacks a month), with ``window: all`` over every
+    period up to as_of."""
 
     model_config = _STRICT
     report: str = "monthly_report"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from lifecycle_rules.core.dates import add_months, month_of, reached_on, week_label
@@ -24,30 +25,97 @@ def _level_days(start: dt.date, ths: dict[Level, Threshold], cal: Any) -> list[t
     return sorted(got, key=lambda p: (p[1], LEVEL_RANK[p[0]]))
 
 
-def _shortfall_levels(rule: ShortfallRule, hits: dict[str, int]) -> list[tuple[Level, dt.date]]:
-    """The day each level's count of months is reached."""
-    out: list[tuple[Level, dt.date]] = []
-    if rule.counting == "cumulative":
-        days = sorted(hits.values())
+@dataclass(frozen=True)
+class ShortfallFind:
+    """One shortfall episode: its month (per period, or a run's first month; None per
+    project), the day its clock starts, its levels, the day a correction cleared it, and
+    the count of months behind it."""
+
+    month: str | None
+    anchor: dt.date
+    levels: list[tuple[Level, dt.date]]
+    cleared: dt.date | None
+    count: int
+
+
+def _months_in_force(filed: list[tuple[int, int, str, bool]], upto: int) -> dict[int, bool]:
+    """Each month (as y*12+m) and whether it counts, by its latest report among the first
+    ``upto`` filings (a correction replaces the earlier report)."""
+    state: dict[int, bool] = {}
+    for _, _, period, counts in filed[:upto]:
+        y, m = month_of(period)
+        state[y * 12 + m] = counts
+    return state
+
+
+def _runs(months: list[int]) -> list[tuple[int, int]]:
+    """Maximal runs of consecutive months, as (first, length), in order."""
+    out: list[tuple[int, int]] = []
+    for k in sorted(months):
+        if out and out[-1][0] + out[-1][1] == k:
+            out[-1] = (out[-1][0], out[-1][1] + 1)
+        else:
+            out.append((k, 1))
+    return out
+
+
+def _label(k: int) -> str:
+    y, m = divmod(k - 1, 12)
+    return f"{y}-{m + 1:02d}"
+
+
+def _shortfall_finds(rule: ShortfallRule, filed: list[tuple[int, int, str, bool]]) -> list[ShortfallFind]:
+    """The episodes of a shortfall rule, by replaying the filings (day, place, month,
+    counts) one by one and recounting the months in force after each."""
+    filed = sorted(filed)
+    first_short: dict[int, int] = {}
+    cleared: dict[int, int] = {}
+    reached: dict[Level, int] = {}
+    by_run: dict[int, dict[Level, int]] = {}
+    longest: dict[int, int] = {}
+    for t in range(1, len(filed) + 1):
+        day = filed[t - 1][0]
+        state = _months_in_force(filed, t)
+        short = [k for k, counts in state.items() if counts]
+        for k in short:
+            first_short.setdefault(k, day)
+        for k, counts in state.items():
+            if not counts and k in first_short and k not in cleared:
+                cleared[k] = day
+        runs = _runs(short)
+        size = len(short) if rule.counting == "cumulative" else max((n for _, n in runs), default=0)
         for lv, n in rule.levels.items():
-            if len(days) >= n:
-                out.append((lv, dt.date.fromordinal(days[n - 1])))
-    else:
-        # The run of consecutive months ending at each month; a level is reached when a
-        # run's last n months are all filed: on the latest of those filings.
-        index = {y * 12 + m: hits[p] for p in hits for y, m in [month_of(p)]}
-        run_len: dict[int, int] = {}
-        for k in sorted(index):
-            run_len[k] = run_len.get(k - 1, 0) + 1
-        for lv, n in rule.levels.items():
-            best: int | None = None
-            for k, length in run_len.items():
-                if length >= n:
-                    when = max(index[k - j] for j in range(n))
-                    best = when if best is None or when < best else best
-            if best is not None:
-                out.append((lv, dt.date.fromordinal(best)))
-    return sorted(out, key=lambda p: (p[1], LEVEL_RANK[p[0]]))
+            if size >= n and lv not in reached:
+                reached[lv] = day
+        for first, length in runs:
+            if length < min(rule.levels.values()):
+                continue
+            known = [s for s in sorted(by_run) if first <= s < first + length]
+            start = known[0] if known else first
+            got = by_run.setdefault(start, {})
+            longest[start] = max(longest.get(start, 0), length)
+            for lv, n in rule.levels.items():
+                if length >= n and lv not in got:
+                    got[lv] = day
+
+    def ordered(levels: dict[Level, int]) -> list[tuple[Level, dt.date]]:
+        return sorted(((lv, dt.date.fromordinal(d)) for lv, d in levels.items()),
+                      key=lambda p: (p[1], LEVEL_RANK[p[0]]))
+
+    if rule.per == "period":
+        (lv, _), = rule.levels.items()
+        return [ShortfallFind(_label(k), dt.date.fromordinal(d), [(lv, dt.date.fromordinal(d))],
+                              dt.date.fromordinal(cleared[k]) if k in cleared else None, 1)
+                for k, d in sorted(first_short.items())]
+    if rule.per == "run":
+        return [ShortfallFind(_label(s), min(d for _, d in ordered(got)), ordered(got), None, longest[s])
+                for s, got in sorted(by_run.items())]
+    if not reached:
+        return []
+    final = _months_in_force(filed, len(filed))
+    now = sorted(k for k, counts in final.items() if counts)
+    earliest = now[0] if now else min(first_short)
+    return [ShortfallFind(None, dt.date.fromordinal(first_short[earliest]), ordered(reached), None, len(now))]
 
 
 def _due(anchor: dt.date, limit: Threshold, cal: Any) -> dt.date:

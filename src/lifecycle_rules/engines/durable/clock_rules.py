@@ -166,27 +166,33 @@ def _compile_stagnation(comp: _Compiler, plan: _Plan, i: int, rule: StagnationRu
 
 def _compile_shortfall(comp: _Compiler, plan: _Plan, i: int, rule: ShortfallRule) -> None:
     plan.report_types.add(rule.report)
-    patterns: list[tuple[str, Expr]] = []
+    # Two rules: the reports that make their month count, and those that show it met
+    # (a report without the amounts its rule compares says neither).
+    shows: dict[bool, list[tuple[str, Expr]]] = {}
     if rule.counts == "noncompliant":
-        patterns.append(("m", _tag("report", {"type": rule.report}, {"nc": True})))
+        shows[True] = [("m", _tag("report", {"type": rule.report}, {"nc": True}))]
+        shows[False] = [("m", _tag("report", {"type": rule.report}, {"nc": False}))]
     else:
         plan.amount_types.add(rule.report)
-        patterns.append(("m", _tag("report", {"type": rule.report}, _op("$ex", "planned", 1))))
-        patterns.append(("a", _tag("actual", {"rn": {"m": "rn"}}, _op("$lt", "value", {"m": "planned"}))))
+        for counts, op in ((True, "$lt"), (False, "$gte")):
+            shows[counts] = [("m", _tag("report", {"type": rule.report}, _op("$ex", "planned", 1))),
+                             ("a", _tag("actual", {"rn": {"m": "rn"}}, _op(op, "value", {"m": "planned"})))]
     if rule.stages is not None:
         watched = _one_of("stage", list(rule.stages))
         if watched is None:
             return
-        patterns.append(("p", _tag("span", watched, _op("$lte", "start", {"m": "pend"}),
-                                   _op("$gt", "end", {"m": "pend"}))))
+        for patterns in shows.values():
+            patterns.append(("p", _tag("span", watched, _op("$lte", "start", {"m": "pend"}),
+                                       _op("$gt", "end", {"m": "pend"}))))
 
-    def hit(run: _Run, c: Any) -> None:
-        m = _get(c, "m")
-        got = run.hits.setdefault(i, {})
-        if m["period"] not in got or m["day"] < got[m["period"]]:
-            got[m["period"]] = m["day"]
+    def filed(counts: bool) -> Callable[[_Run, Any], None]:
+        def fn(run: _Run, c: Any) -> None:
+            m = _get(c, "m")
+            run.filed.setdefault(i, []).append((m["day"], m["rn"], m["period"], counts))
+        return fn
 
-    comp.rule(f"sf.{i}", patterns, hit)
+    comp.rule(f"sf.{i}", shows[True], filed(True))
+    comp.rule(f"sf.{i}.met", shows[False], filed(False))
 
 
 # -- cadence -------------------------------------------------------------------------------
@@ -204,6 +210,13 @@ def _compile_cadence(comp: _Compiler, plan: _Plan, i: int, rule: CadenceRule) ->
         p, s = _get(c, "m"), _get(c, "p")
         run.owed.setdefault(i, []).append((p["label"], p["ref"], p["due"], s["stage"]))
 
+    if rule.owed == "first":
+        # Every period of a watched stay, filed or not: only the first of each is owed.
+        comp.rule(f"cd.{i}.stay", [
+            ("m", _tag("period", {"i": i})),
+            ("p", _tag("span", watched, _op("$lte", "start", {"m": "ref"}), _op("$gt", "end", {"m": "ref"}))),
+        ], lambda run, c: run.stay.setdefault(i, []).append((_get(c, "m")["ref"], _get(c, "p")["start"],
+                                                             _get(c, "m")["label"])))
     comp.rule(f"cd.{i}.owed", [
         ("m", _tag("period", {"i": i})),
         ("p", _tag("span", watched, _op("$lte", "start", {"m": "ref"}), _op("$gt", "end", {"m": "ref"}))),

@@ -14,7 +14,7 @@ from lifecycle_rules.core.facts import Facts
 from lifecycle_rules.core.gaps import Settled, settle
 from lifecycle_rules.core.history import EventView, History, Project
 from lifecycle_rules.core.results import Result
-from lifecycle_rules.engines.durable.arithmetic import _describe, _due, _level_days, _periods, _shortfall_levels
+from lifecycle_rules.engines.durable.arithmetic import _describe, _due, _level_days, _periods, _shortfall_finds
 from lifecycle_rules.engines.durable.conditions import _canon
 from lifecycle_rules.engines.durable.plan import _Plan
 from lifecycle_rules.engines.durable.standing import _answers, _sign_off, _tiers, _warnings
@@ -55,7 +55,7 @@ def _evaluate(plan: _Plan, run: _Run, hist: History, day: dt.date, include_close
     # 4. Sign-off, one warning after the other.
     standing = _sign_off(run, facts, episodes, undecided, keyed, project_wide)
     # 5. Tiers.
-    tiers = _tiers(pack, run, episodes, standing, undecided, notices)
+    tiers = _tiers(pack, run, facts, episodes, standing, undecided, notices)
     # 6. Responsible units, and the warnings.
     warnings = _warnings(plan, run, hist, episodes, standing, tiers, proj, include_closed)
     return Result(project_id=pid, as_of=day, pack=pack.label, warnings=tuple(warnings),
@@ -125,9 +125,8 @@ def _report_facts(plan: _Plan, n: int, e: EventView) -> list[Fact]:
     them), then the report."""
     assert e.period is not None
     out: list[Fact] = []
-    rep: Fact = {"t": "report", "type": e.type, "period": e.period, "day": e.date.toordinal(), "rn": n}
-    if e.compliant is False:
-        rep["nc"] = True
+    rep: Fact = {"t": "report", "type": e.type, "period": e.period, "day": e.date.toordinal(), "rn": n,
+                 "nc": e.compliant is False}
     if e.planned_wan is not None and e.actual_wan is not None and e.type in plan.amount_types:
         rep["planned"] = float(e.planned_wan)
         out.append({"t": "actual", "rn": n, "value": float(e.actual_wan)})
@@ -216,7 +215,14 @@ def _stagnation_clocks(plan: _Plan, run: _Run, facts: Facts, i: int,
 
 def _cadence_clocks(plan: _Plan, run: _Run, i: int, pending: dict[str, Any]) -> list[tuple[str, Fact]]:
     out: list[tuple[str, Fact]] = []
-    for label, _ref, due_n, stage in sorted(run.owed.get(i, ()), key=lambda p: p[1]):
+    owed = sorted(run.owed.get(i, ()), key=lambda p: p[1])
+    rule = plan.pack.rules[i]
+    if isinstance(rule, CadenceRule) and rule.owed == "first":
+        firsts: dict[int, str] = {}
+        for _ref, start, label in sorted(run.stay.get(i, ())):
+            firsts.setdefault(start, label)  # the first period of each stay
+        owed = [item for item in owed if item[0] in firsts.values()]
+    for label, _ref, due_n, stage in owed:
         due = dt.date.fromordinal(due_n)
         levels = _level_days(due, plan.durations[i], plan.pack.calendar)
         w = f"c{i}#{label}"
@@ -228,21 +234,22 @@ def _cadence_clocks(plan: _Plan, run: _Run, i: int, pending: dict[str, Any]) -> 
 
 def _shortfall_clocks(run: _Run, facts: Facts, i: int, rule: ShortfallRule,
                       pending: dict[str, Any]) -> list[tuple[str, Fact]]:
-    hits = run.hits.get(i)
-    if not hits:
-        return []
-    levels = _shortfall_levels(rule, hits)
-    if not levels:
-        return []
-    first = levels[0][1]
-    stage = facts.stage_at(first)
-    w = f"f{i}"
-    fact: Fact = {"t": "clock", "kind": "f", "i": i, "w": w, "first": first.toordinal()}
-    if stage is not None:
-        fact["stage"] = stage
-    by_period = sorted(hits.items(), key=lambda p: month_of(p[0]))
-    pending[w] = (dt.date.fromordinal(by_period[0][1]), levels, stage, len(hits))
-    return [(w, fact)]
+    out: list[tuple[str, Fact]] = []
+    clears: list[Fact] = []
+    for find in _shortfall_finds(rule, run.filed.get(i, [])):
+        first = find.levels[0][1]
+        stage = facts.stage_at(first)
+        w = f"f{i}" if find.month is None else f"f{i}#{find.month}"
+        fact: Fact = {"t": "clock", "kind": "f", "i": i, "w": w, "first": first.toordinal()}
+        if stage is not None:
+            fact["stage"] = stage
+        if find.cleared is not None:
+            run.clears.setdefault(w, set()).add(find.cleared.toordinal())
+            clears.append({"t": "clr", "w": w, "day": find.cleared.toordinal()})
+        pending[w] = find, stage
+        out.append((w, fact))
+    run.assert_facts(clears)
+    return out
 
 
 def _episodes(plan: _Plan, run: _Run, made: Clocks, pending: dict[str, Any], pid: str,
@@ -284,10 +291,13 @@ def _episodes(plan: _Plan, run: _Run, made: Clocks, pending: dict[str, Any], pid
                                          stage, None, {"period": label}))
         elif isinstance(rule, ShortfallRule):
             for w in found:
-                anchor, levels, stage, count = pending[w]
+                find, stage = pending[w]
                 subject = rule.subject or "月度投资"
-                episodes.append(_Episode(w, i, 0, f"{pid}/{rule.id}/{subject}", subject, anchor, levels,
-                                         None, stage, None, {"count": count}))
+                if find.month is not None:
+                    subject = f"{subject} {find.month}"
+                episodes.append(_Episode(w, i, 0, f"{pid}/{rule.id}/{subject}", subject, find.anchor,
+                                         find.levels, None, stage, None,
+                                         {"count": find.count, "period": find.month or ""}))
     for order, ep in enumerate(episodes):
         ep.order = order
         run.key_of[ep.w] = ep.key

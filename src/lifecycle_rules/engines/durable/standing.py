@@ -94,14 +94,14 @@ def _timeline(run: _Run, facts: Facts, ep: _Episode, keyed: dict[int, EventView]
 # -- 5. tiers ----------------------------------------------------------------------------------
 
 
-def _tiers(pack: Pack, run: _Run, episodes: list[_Episode], standing: Standing, undecided: dict[str, Settled],
-           notices: list[Notice]) -> dict[str, int]:
+def _tiers(pack: Pack, run: _Run, facts: Facts, episodes: list[_Episode], standing: Standing,
+           undecided: dict[str, Settled], notices: list[Notice]) -> dict[str, int]:
     """The tier of each standing warning on the ladder (from durable's counts, clamped
     to 1..max_tier), and a notice of what the undecided warnings leave open."""
     tiers: dict[str, int] = {}
     ladder = pack.spec.ladder
     if ladder is not None and standing:
-        run.assert_facts([{"t": "stand", "w": w, "rank": st["rank"], "since": st["since"]}
+        run.assert_facts([{"t": "stand", "w": w, "key": run.key_of[w], "rank": st["rank"], "since": st["since"]}
                           for w, st in standing.items()])
         for w in standing:
             n = run.before.get(w, 0) + 1 if w in run.own else run.by_since.get(w, 0)
@@ -112,7 +112,37 @@ def _tiers(pack: Pack, run: _Run, episodes: list[_Episode], standing: Standing, 
                            ladder.counts, ladder.max_tier)
         if said:
             notices.append(((3,), said))
+    _severity(pack, run, facts, tiers, notices)
     return tiers
+
+
+def _severity(pack: Pack, run: _Run, facts: Facts, tiers: dict[str, int], notices: list[Notice]) -> None:
+    """Problems reported (a judgement of gravity) as facts; durable lifts the warnings
+    they concern (``run.lifted``) and finds those naming no standing warning."""
+    ladder = pack.spec.ladder
+    scale = ladder.severity if ladder is not None else {}
+    problems: list[Fact] = []
+    said: dict[int, str] = {}
+    for n, (_, e) in enumerate(facts.events):
+        if e.type != "problem_reported":
+            continue
+        when = f"problem_reported of {e.date.isoformat()}"
+        if not scale:
+            said[n] = f"{when}: the pack's ladder does not escalate by severity; ignored"
+        elif e.severity not in scale:
+            said[n] = f"{when}: severity {e.severity!r} is not one of {', '.join(scale)}; ignored"
+        else:
+            problems.append({"t": "problem", "en": n, "all": e.warning is None, "key": e.warning or "",
+                             "tier": scale[e.severity]})
+    run.assert_facts(problems)
+    for n in run.lost_problems:
+        e = facts.events[n][1]
+        said[n] = (f"problem_reported of {e.date.isoformat()} refers to warning {e.warning!r}, which "
+                   "this project does not have; ignored")
+    notices += [((4, n), text) for n, text in sorted(said.items())]
+    for w, tier in run.lifted.items():
+        if w in tiers:
+            tiers[w] = max(tiers[w], tier)
 
 
 # -- 6. responsible units, and the warnings ----------------------------------------------------
@@ -176,6 +206,7 @@ def _warning(plan: _Plan, run: _Run, hist: History, ep: _Episode, st: dict[str, 
         "limit": str(ep.info.get("limit", "")),
         "count": str(ep.info.get("count", "")),
         "title": rule.title,
+        "period": str(ep.info.get("period", "")),
     }
     status: Status = st["status"]
     pushes = 0

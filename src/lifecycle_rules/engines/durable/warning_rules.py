@@ -61,7 +61,8 @@ def _compile_signoff(comp: _Compiler, pack: Pack) -> None:
     comp.rule("level.first", [*reached, st({"rank": 0})], _apply_level)
     comp.rule("level.reopen", [*reached, st(_op("$gt", "rank", 0), {"status": "closed"})], _apply_level)
     comp.rule("level.rise", [*reached, st(_op("$gt", "rank", 0), _op("$neq", "status", "closed"),
-                                          _op("$lt", "rank", {"m": "rank"}))], _apply_level)
+                                          _op("$lt", "rank", {"m": "rank"}))],
+              _apply_level if signoff.higher_level == "reopens" else _raise_level)
     comp.rule("level.lower", [*reached, st(_op("$gt", "rank", 0), _op("$neq", "status", "closed"),
                                            _op("$gte", "rank", {"m": "rank"}))], _consume)
 
@@ -132,12 +133,19 @@ def _update(run: _Run, c: Any, **changes: Any) -> None:
 
 
 def _apply_level(run: _Run, c: Any) -> None:
+    """A level that opens the warning afresh: the first, one after a closure, or (with
+    ``higher_level: reopens``) any higher one: open, no cycle, no extension."""
+    _set_level(run, c, status="open", closed=0, cycle=0, ext=0)
+
+
+def _raise_level(run: _Run, c: Any) -> None:
+    """A higher level that continues the warning: its answer and cycle carry on."""
+    _set_level(run, c)
+
+
+def _set_level(run: _Run, c: Any, **reset: Any) -> None:
     m = _get(c, "m")
-    old = _get(c, "st")
-    changes: dict[str, Any] = {"level": m["level"], "rank": m["rank"], "since": m["day"]}
-    if old["status"] == "closed":
-        changes.update(status="open", closed=0, cycle=0)
-    _update(run, c, **changes)
+    _update(run, c, level=m["level"], rank=m["rank"], since=m["day"], **reset)
     c.assert_fact(run.fact({"t": "reach", "w": m["w"], "rank": m["rank"], "day": m["day"]}))
 
 
@@ -188,6 +196,26 @@ def _compile_ladder(comp: _Compiler, pack: Pack) -> None:
         ("m", _tag("stand")),
         ("b", _tag("counted", _op("$lte", "day", {"m": "since"}))),
     ], lambda run, c: _count(run.by_since, _get(c, "m")["w"]))
+    _compile_severity(comp, pack)
+
+
+def _compile_severity(comp: _Compiler, pack: Pack) -> None:
+    """Escalation by a recorded judgement: a problem lifts the standing warning it names
+    (``key``), or every one (``all``), to its tier; a named warning not standing is lost."""
+    ladder = pack.spec.ladder
+    if ladder is None or not ladder.severity:
+        return
+    comp.rule("severity.all", [("m", _tag("stand")), ("p", _tag("problem", {"all": True}))], _lift)
+    comp.rule("severity.keyed", [("m", _tag("stand")), ("p", _tag("problem", {"key": {"m": "key"}}))], _lift)
+    comp.rule("severity.lost", [
+        ("p", _tag("problem", {"all": False})),
+        ("s$not", _tag("stand", {"key": {"p": "key"}})),
+    ], lambda run, c: run.lost_problems.append(_get(c, "p")["en"]))
+
+
+def _lift(run: _Run, c: Any) -> None:
+    w, tier = _get(c, "m")["w"], _get(c, "p")["tier"]
+    run.lifted[w] = max(run.lifted.get(w, 0), tier)
 
 
 def _count(counter: dict[str, int], w: str) -> None:

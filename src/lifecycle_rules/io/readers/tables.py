@@ -40,6 +40,7 @@ _EVENT_KINDS = {
     "warning": "text",
     "action": "action",
     "until": "date",
+    "severity": "text",
 }
 
 
