@@ -223,7 +223,7 @@ def test_a_known_level_is_reported_without_an_undated_due_date(gap_pack: Pack) -
     r = evaluate(gap_pack, gap_history(), "2026-12-30")
     review = next(w for w in r.warnings if w.rule == "g.review")
     assert (review.level, review.since, review.due) == ("orange", D(2026, 12, 29), None)
-    assert review.message == "测试项目审查应于（期限取决于2027年节假日安排，尚未公布）前完成，橙灯（2026-12-29起）"
+    assert review.message == "测试项目审查应于（期限取决于2027年节假日安排，尚未公布）前完成，橙灯（2026年12月29日起）"
     [said] = calendar_notices(r)
     assert "the due date (the 20th working day after 2026-12-24) and red (the 21st" in said
     assert "reported without a due date" in said

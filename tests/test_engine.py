@@ -44,7 +44,9 @@ def test_result_shape_is_spec_section_4() -> None:
     assert list(w)[:12] == ["project_id", "key", "rule", "subject", "level", "since", "due",
                             "tier", "status", "responsible", "clause", "message"]
     assert tuple(w) == ROW_KEYS  # the one statement of the row's keys
-    assert w["message"] == ("P-1（P-1）于2024-03-02落地，须在90天内开工（期限2024-05-31），现红灯预警（2024-06-01起），"
+    # The office's words: a project without a name is its code once (never P-1（P-1）), dates
+    # as 2024年3月2日.
+    assert w["message"] == ("P-1于2024年3月2日落地，须在90天内开工（期限2024年5月31日），现红灯预警（2024年6月1日起），"
                             "请预警处置，按三级协调机制协调。")
 
 

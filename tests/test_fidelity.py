@@ -64,8 +64,8 @@ def test_tongjiang_letters_per_month_and_supervision_per_run() -> None:
         ("tj.target-supervision", "连续未完成 2024-05", "red", "2024-07-05"),
     ]
     messages = [w.message for w in evaluate(pack, hist, "2024-07-05").warnings]
-    assert "2024-05月调度对照推进台账未完成目标计划" in messages[3]
-    assert "自2024-01起连续3个月未完成目标计划" in messages[5]
+    assert "2024年5月的月调度对照推进台账未完成目标计划" in messages[3]
+    assert "自2024年1月起连续3个月未完成目标计划" in messages[5]
 
 
 def test_a_correction_that_fills_a_gap_joins_two_runs_without_a_new_supervision() -> None:
@@ -156,7 +156,7 @@ def test_a_run_with_two_levels_rises_within_the_run(tmp_path: Path) -> None:
         report("2024-04-05", "2024-03", 100, 50)]}
     got = both(pack, hist, "2024-04-05")
     assert [(w.subject, w.level, w.since, w.message) for w in got.warnings] == [
-        ("月度投资 2024-01", "red", D(2024, 4, 5), "月度投资 2024-01|2024-01|3")]
+        ("月度投资 2024-01", "red", D(2024, 4, 5), "月度投资 2024-01|2024年1月|3")]
     assert both(pack, hist, "2024-04-04").warnings[0].level == "yellow"
 
 

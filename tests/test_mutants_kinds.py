@@ -81,7 +81,7 @@ def test_star_in_the_anchor_is_each_step_started(star: Pack) -> None:
     ]
     r = evaluate(star, h, "2024-02-07")
     assert [(w.subject, w.message) for w in r.warnings] == [
-        ("环评", "环评自2024-02-01起10天内办结（期限2024-02-11），橙灯")]
+        ("环评", "环评自2024年2月1日起10天内办结（期限2024年2月11日），橙灯")]
 
 
 def test_star_in_the_target_is_each_step_done(star: Pack) -> None:
@@ -158,7 +158,7 @@ def test_the_band_of_the_investment_sets_the_limit(investment: int, due: dt.date
     r = evaluate(jiande, h, "2027-06-01")
     [w] = [w for w in r.warnings if w.rule == "jd.start-to-completion"]
     assert (w.level, w.due, w.since) == ("red", due, due + dt.timedelta(days=1))
-    assert f"须在{said}内竣工（期限{due.isoformat()}）" in w.message
+    assert f"须在{said}内竣工（期限{due.year}年{due.month}月{due.day}日）" in w.message
 
 
 def test_a_banded_limit_without_investment_is_a_notice() -> None:

@@ -83,16 +83,16 @@ def test_a_month_counts_when_in_stage_on_its_last_day(tmp_path: Path) -> None:
     events = (step("2024-03-31", "开工"), step("2024-05-01", "竣工"), report("2024-04-03", "2024-03"),
               report("2024-05-03", "2024-04"), report("2024-06-03", "2024-05"))
     assert rows(pack, "2024-06-30", *events) == [
-        ("F-1/t.short/月度投资", "red", D(2024, 5, 3), "在建", "open", "月度投资2024-04-03|在建|2个月，红灯")]
+        ("F-1/t.short/月度投资", "red", D(2024, 5, 3), "在建", "open", "月度投资2024年4月3日|在建|2个月，红灯")]
     # left on April's last day: April does not count
     events = (step("2024-03-31", "开工"), step("2024-04-30", "竣工"), report("2024-04-03", "2024-03"),
               report("2024-05-03", "2024-04"))
     assert rows(pack, "2024-06-30", *events) == [
-        ("F-1/t.short/月度投资", "yellow", D(2024, 4, 3), "在建", "open", "月度投资2024-04-03|在建|1个月，黄灯")]
+        ("F-1/t.short/月度投资", "yellow", D(2024, 4, 3), "在建", "open", "月度投资2024年4月3日|在建|1个月，黄灯")]
     # entered on April's first day: March does not count
     events = (step("2024-04-01", "开工"), report("2024-04-03", "2024-03"), report("2024-05-03", "2024-04"))
     assert rows(pack, "2024-06-30", *events) == [
-        ("F-1/t.short/月度投资", "yellow", D(2024, 5, 3), "在建", "open", "月度投资2024-05-03|在建|1个月，黄灯")]
+        ("F-1/t.short/月度投资", "yellow", D(2024, 5, 3), "在建", "open", "月度投资2024年5月3日|在建|1个月，黄灯")]
 
 
 GAPS = (step("2023-11-01", "开工"), report("2024-01-05", "2023-12"), report("2024-02-05", "2024-01", actual=100.0),
@@ -104,19 +104,19 @@ def test_consecutive_months_from_the_first_short_filing(tmp_path: Path) -> None:
     # 2024-01 is short from its second filing (03-06); 2023-12, 2024-01, 2024-02 run across the new year.
     pack = write_pack(tmp_path)
     assert rows(pack, "2024-06-30", *GAPS) == [
-        ("F-1/t.short/月度投资", "red", D(2024, 3, 6), "在建", "open", "月度投资2024-01-05|在建|5个月，红灯")]
+        ("F-1/t.short/月度投资", "red", D(2024, 3, 6), "在建", "open", "月度投资2024年1月5日|在建|5个月，红灯")]
 
 
 def test_cumulative_counts_filing_dates_in_order(tmp_path: Path) -> None:
     pack = write_pack(tmp_path, CUMULATIVE)
     assert rows(pack, "2024-06-30", *GAPS) == [
-        ("F-1/t.short/月度投资", "red", D(2024, 3, 5), "在建", "open", "月度投资2024-01-05|在建|5个月，红灯")]
+        ("F-1/t.short/月度投资", "red", D(2024, 3, 5), "在建", "open", "月度投资2024年1月5日|在建|5个月，红灯")]
     # filed out of order: the first count is reached by the earliest filing, whatever its month
     events = (step("2023-11-01", "开工"), report("2024-04-10", "2024-01"), report("2024-04-05", "2024-03"))
     assert rows(pack, "2024-04-07", *events) == [
-        ("F-1/t.short/月度投资", "yellow", D(2024, 4, 5), "在建", "open", "月度投资2024-04-05|在建|1个月，黄灯")]
+        ("F-1/t.short/月度投资", "yellow", D(2024, 4, 5), "在建", "open", "月度投资2024年4月5日|在建|1个月，黄灯")]
     assert rows(pack, "2024-06-30", *events) == [
-        ("F-1/t.short/月度投资", "red", D(2024, 4, 10), "在建", "open", "月度投资2024-04-10|在建|2个月，红灯")]
+        ("F-1/t.short/月度投资", "red", D(2024, 4, 10), "在建", "open", "月度投资2024年4月10日|在建|2个月，红灯")]
 
 
 def test_the_earliest_run_reaches_the_level(tmp_path: Path) -> None:
@@ -125,15 +125,15 @@ def test_the_earliest_run_reaches_the_level(tmp_path: Path) -> None:
     events = (step("2023-11-01", "开工"), report("2024-06-10", "2024-01"), report("2024-06-11", "2024-02"),
               report("2024-05-05", "2024-04"), report("2024-06-05", "2024-05"))
     assert rows(pack, "2024-06-30", *events) == [
-        ("F-1/t.short/月度投资", "red", D(2024, 6, 5), "在建", "open", "月度投资2024-06-10|在建|4个月，红灯")]
+        ("F-1/t.short/月度投资", "red", D(2024, 6, 5), "在建", "open", "月度投资2024年6月10日|在建|4个月，红灯")]
     assert rows(pack, "2024-06-04", *events) == [
-        ("F-1/t.short/月度投资", "yellow", D(2024, 5, 5), "在建", "open", "月度投资2024-05-05|在建|1个月，黄灯")]
+        ("F-1/t.short/月度投资", "yellow", D(2024, 5, 5), "在建", "open", "月度投资2024年5月5日|在建|1个月，黄灯")]
 
 
 def test_a_year_apart_is_not_in_a_row(tmp_path: Path) -> None:
     events = (step("2022-11-01", "开工"), report("2024-01-05", "2023-12"), report("2024-01-06", "2024-12"))
     assert rows(write_pack(tmp_path), "2024-06-30", *events) == [
-        ("F-1/t.short/月度投资", "yellow", D(2024, 1, 5), "在建", "open", "月度投资2024-01-05|在建|2个月，黄灯")]
+        ("F-1/t.short/月度投资", "yellow", D(2024, 1, 5), "在建", "open", "月度投资2024年1月5日|在建|2个月，黄灯")]
 
 
 def test_no_level_reached_is_no_warning(tmp_path: Path) -> None:
@@ -149,7 +149,7 @@ def test_what_counts_as_short(tmp_path: Path) -> None:
               report("2024-02-05", "2024-01", planned=None, actual=None, compliant=False),
               report("2024-03-05", "2024-02", actual=99.5))
     assert rows(pack, "2024-06-30", *events) == [
-        ("F-1/t.short/月度投资", "yellow", D(2024, 3, 5), "在建", "open", "月度投资2024-03-05|在建|1个月，黄灯")]
+        ("F-1/t.short/月度投资", "yellow", D(2024, 3, 5), "在建", "open", "月度投资2024年3月5日|在建|1个月，黄灯")]
 
 
 def test_noncompliant_reports_and_no_stages(tmp_path: Path) -> None:
@@ -158,9 +158,9 @@ def test_noncompliant_reports_and_no_stages(tmp_path: Path) -> None:
               step("2024-02-01", "立项"), report("2024-02-05", "2024-01", planned=None, actual=None, compliant=False),
               report("2024-03-05", "2024-02", compliant=True), report("2024-04-05", "2024-03"))
     assert rows(pack, "2024-06-30", *events) == [
-        ("F-1/t.short/月调度", "red", D(2024, 2, 5), "招引", "open", "月调度2024-01-05|招引|2个月，红灯")]
+        ("F-1/t.short/月调度", "red", D(2024, 2, 5), "招引", "open", "月调度2024年1月5日|招引|2个月，红灯")]
     assert rows(pack, "2024-01-31", *events) == [
-        ("F-1/t.short/月调度", "yellow", D(2024, 1, 5), "招引", "open", "月调度2024-01-05|招引|1个月，黄灯")]
+        ("F-1/t.short/月调度", "yellow", D(2024, 1, 5), "招引", "open", "月调度2024年1月5日|招引|1个月，黄灯")]
 
 
 @pytest.mark.parametrize(("edits", "measures", "levels"), [

@@ -84,7 +84,7 @@ def test_adjacent_watched_stages_are_one_stretch_and_earlier_progress_is_no_anch
         ("S-1/t.stall/前期@2024-02-01", "yellow", "前期", D(2024, 2, 12), "open", None)]
     assert rows(stag, h, "2024-03-31") == [("S-1/t.stall/前期@2024-02-01", "red", "前期", D(2024, 2, 22), "open", None)]
     r = evaluate(stag, h, "2024-03-31")
-    assert [w.message for w in r.warnings] == ["前期自2024-02-01起无进展，红灯"]
+    assert [w.message for w in r.warnings] == ["前期自2024年2月1日起无进展，红灯"]
 
 
 def test_each_silence_is_cleared_by_the_next_progress(stag: Pack) -> None:

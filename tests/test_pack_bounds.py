@@ -54,7 +54,7 @@ def test_a_parameter_is_checked_like_a_pack_value(capsys: pytest.CaptureFixture[
 @pytest.mark.parametrize("template", ["{project_name:d}", "{project_name:>300000000}", "{project_name!r}",
                                       "{project_name.__class__}", "{project_name[0]}", "{due:{since}}"])
 def test_a_message_template_takes_field_names_only(tmp_path: Path, template: str) -> None:
-    old = 'message: "{project_name}（{project_id}）于{anchor}落地'
+    old = 'message: "{project}于{anchor}落地'
     pack = jiande_with(tmp_path, old, f'message: "{template}（{{project_id}}）于{{anchor}}落地')
     with pytest.raises(PackError) as info:
         load_pack(pack)

@@ -19,6 +19,7 @@ from lifecycle_rules.core.lean import HistoryStruct, decode
 from lifecycle_rules.core.results import ProjectWarning, Result, as_of_day, trusted
 from lifecycle_rules.core.signoff import Standing, standing
 from lifecycle_rules.core.vocabulary import LEVEL_RANK
+from lifecycle_rules.core.wording import OVERDUE_ACTION, cn_date, cn_period, project_label, status_sentence
 from lifecycle_rules.errors import HistoryError, LifecycleRulesError
 from lifecycle_rules.kinds import Episode
 from lifecycle_rules.pack.compile import Pack
@@ -64,7 +65,8 @@ def _evaluate(pack: Pack, hist: HistoryView, day: dt.date, include_closed: bool)
     notices: list[str] = []
     if not matches(pack.spec.scope, project):
         clause = f" ({pack.spec.scope_clause})" if pack.spec.scope_clause else ""
-        return Result(project_id=pid, as_of=day, pack=pack.label,
+        return Result(project_id=pid, as_of=day, pack=pack.label, project_name=project.name,
+                      region=project.region,
                       notices=(f"project is outside the pack's scope{clause}; no rule applies",))
     facts = Facts.build(pack, hist, day)
     _extra_fields(hist, notices)
@@ -128,6 +130,7 @@ def _evaluate(pack: Pack, hist: HistoryView, day: dt.date, include_closed: bool)
                 if include_closed or f.standing.status != "closed"]
     warnings.sort(key=lambda w: (pack.rule_order[w.rule], w.subject, w.key))
     return trusted(Result, {"project_id": pid, "as_of": day, "pack": pack.label,
+                          "project_name": project.name, "region": project.region,
                           "warnings": tuple(warnings), "notices": tuple(notices),
                           "unknown_years": tuple(sorted(unknown_years))})
 
@@ -233,22 +236,26 @@ def _warning(pack: Pack, hist: HistoryView, f: _Raised, tier: int | None) -> Pro
     if ep.step is not None:
         step_spec = pack.steps[ep.step]
         units += assigned(step_spec.responsible, project, ep.stage)
+    # The message in the office's words (core/wording): dates as 2024年3月2日, the period
+    # in words, 名称（代码）, and where the warning stands in its sign-off cycle.
     fields = {
         "project_id": project.id,
         "project_name": project.name or project.id,
+        "project": project_label(project.name, project.id),
         "region": project.region,
         "subject": ep.subject,
         "level_name": level_def.name,
-        "action": level_def.action,
-        "since": st.since.isoformat(),
-        "due": ep.due.isoformat() if ep.due else ep.info.get("due_text", ""),
-        "anchor": ep.anchor.isoformat(),
+        "action": OVERDUE_ACTION if st.status == "closure_overdue" else level_def.action,
+        "since": cn_date(st.since),
+        "due": cn_date(ep.due) if ep.due else ep.info.get("due_text", ""),
+        "anchor": cn_date(ep.anchor),
         "stage": ep.stage or "",
         "limit": str(ep.info.get("limit", "")),
         "count": str(ep.info.get("count", "")),
         "title": rule.title,
-        "period": str(ep.info.get("period", "")),
+        "period": cn_period(str(ep.info.get("period", ""))),
     }
+    message = rule.message.format_map(fields) + status_sentence(st.status, st.pushes, st.closed_on)
     # Built from validated values: no need to validate again (the batch hot path).
     return trusted(ProjectWarning, {
         "project_id": project.id,
@@ -262,7 +269,7 @@ def _warning(pack: Pack, hist: HistoryView, f: _Raised, tier: int | None) -> Pro
         "status": st.status,
         "responsible": tuple(dict.fromkeys(units)),
         "clause": rule.clause,
-        "message": rule.message.format_map(fields),
+        "message": message,
         "level_name": level_def.name,
         "action": level_def.action,
         "stage": ep.stage,

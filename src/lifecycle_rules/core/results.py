@@ -78,6 +78,10 @@ class Result(BaseModel):
     project_id: str
     as_of: dt.date
     pack: str
+    # Who the project is, for what people read (the office's CSV/XLSX, bulletins,
+    # letters); not part of a warning's JSON Lines row.
+    project_name: str = ""
+    region: str = ""
     warnings: tuple[ProjectWarning, ...] = ()
     notices: tuple[str, ...] = ()
     # Years of the working-day schedule this result needed and did not have (SPEC §5):
@@ -93,6 +97,8 @@ class Result(BaseModel):
             "project_id": self.project_id,
             "as_of": self.as_of.isoformat(),
             "pack": self.pack,
+            "project_name": self.project_name,
+            "region": self.region,
             "warnings": [w.to_dict() for w in self.warnings],
             "notices": list(self.notices),
             "unknown_years": list(self.unknown_years),

@@ -12,6 +12,7 @@ deployment sets it (``Pack.with_parameters``).
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from lifecycle_rules.core.dates import UNITS, Threshold, WorkCalendar, YearSchedule, parse_fraction
 from lifecycle_rules.core.vocabulary import CORE_EVENT_TYPES
+from lifecycle_rules.core.wording import cite
 from lifecycle_rules.errors import PackError
 from lifecycle_rules.kinds import REGISTRY, Clock, Episode
 from lifecycle_rules.pack import checks
@@ -85,6 +87,18 @@ class Pack:
     @property
     def label(self) -> str:
         return f"{self.spec.id}@{self.spec.version}"
+
+    @property
+    def document(self) -> str:
+        """The policy as a clerk cites it: its document number (建政办函〔2024〕22号) when
+        the pack gives one, else its title in 《》."""
+        policy = self.spec.policy
+        found = re.search(r"\S*〔\d{4}〕\d+号", policy.status)
+        return found.group(0) if found else f"《{policy.title}》"
+
+    def cite(self, clause: str) -> str:
+        """A rule's clause with the policy's document number in place of its file name."""
+        return cite(clause, self.spec.policy.file, self.document)
 
     @property
     def rules(self) -> list[Rule]:

@@ -21,7 +21,7 @@ Number = Annotated[
 
 MESSAGE_FIELDS = frozenset(
     {
-        "project_id", "project_name", "region", "subject", "level_name", "action",
+        "project_id", "project_name", "project", "region", "subject", "level_name", "action",
         "since", "due", "anchor", "stage", "limit", "count", "title", "period",
     }
 )

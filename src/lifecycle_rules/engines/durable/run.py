@@ -37,7 +37,8 @@ def _evaluate(plan: _Plan, run: _Run, hist: History, day: dt.date, include_close
     run.assert_facts([{"t": "today", "day": day.toordinal()}, {"t": "subj", "role": "project", **proj}])
     if not run.in_scope:
         clause = f" ({pack.spec.scope_clause})" if pack.spec.scope_clause else ""
-        return Result(project_id=pid, as_of=day, pack=pack.label,
+        return Result(project_id=pid, as_of=day, pack=pack.label, project_name=project.name,
+                      region=project.region,
                       notices=(f"project is outside the pack's scope{clause}; no rule applies",))
 
     facts = Facts.build(pack, hist, day)
@@ -58,7 +59,8 @@ def _evaluate(plan: _Plan, run: _Run, hist: History, day: dt.date, include_close
     tiers = _tiers(pack, run, facts, episodes, standing, undecided, notices)
     # 6. Responsible units, and the warnings.
     warnings = _warnings(plan, run, hist, episodes, standing, tiers, proj, include_closed)
-    return Result(project_id=pid, as_of=day, pack=pack.label, warnings=tuple(warnings),
+    return Result(project_id=pid, as_of=day, pack=pack.label, project_name=project.name,
+                  region=project.region, warnings=tuple(warnings),
                   notices=_notice_texts(run, notices, keyed), unknown_years=tuple(sorted(unknown_years)))
 
 

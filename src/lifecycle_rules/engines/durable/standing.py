@@ -13,6 +13,7 @@ from lifecycle_rules.core.gaps import Settled, tier_notice
 from lifecycle_rules.core.history import EventView, History
 from lifecycle_rules.core.results import ProjectWarning
 from lifecycle_rules.core.vocabulary import LEVEL_RANK, Level, Status
+from lifecycle_rules.core.wording import OVERDUE_ACTION, cn_date, cn_period, project_label, status_sentence
 from lifecycle_rules.engines.durable.plan import _Plan
 from lifecycle_rules.engines.durable.state import Fact, Notice, _Episode, _Run
 from lifecycle_rules.pack.compile import Pack
@@ -192,27 +193,29 @@ def _warning(plan: _Plan, run: _Run, hist: History, ep: _Episode, st: dict[str, 
     level_def: LevelDef = rule.level_overrides.get(level) or spec.levels[level]
     units = _units(pack, run, ep, level_def, tier)
     since = dt.date.fromordinal(st["since"])
-    fields = {
-        "project_id": project.id,
-        "project_name": project.name or project.id,
-        "region": project.region,
-        "subject": ep.subject,
-        "level_name": level_def.name,
-        "action": level_def.action,
-        "since": since.isoformat(),
-        "due": ep.due.isoformat() if ep.due else ep.info.get("due_text", ""),
-        "anchor": ep.anchor.isoformat(),
-        "stage": ep.stage or "",
-        "limit": str(ep.info.get("limit", "")),
-        "count": str(ep.info.get("count", "")),
-        "title": rule.title,
-        "period": str(ep.info.get("period", "")),
-    }
     status: Status = st["status"]
     pushes = 0
     cycle = spec.signoff.cycle_days
     if status in ("in_progress", "closure_overdue") and cycle:
         pushes = (run.today - st["cycle"]) // cycle
+    closed_on = dt.date.fromordinal(st["closed"]) if status == "closed" else None
+    fields = {
+        "project_id": project.id,
+        "project_name": project.name or project.id,
+        "project": project_label(project.name, project.id),
+        "region": project.region,
+        "subject": ep.subject,
+        "level_name": level_def.name,
+        "action": OVERDUE_ACTION if status == "closure_overdue" else level_def.action,
+        "since": cn_date(since),
+        "due": cn_date(ep.due) if ep.due else ep.info.get("due_text", ""),
+        "anchor": cn_date(ep.anchor),
+        "stage": ep.stage or "",
+        "limit": str(ep.info.get("limit", "")),
+        "count": str(ep.info.get("count", "")),
+        "title": rule.title,
+        "period": cn_period(str(ep.info.get("period", ""))),
+    }
     return ProjectWarning(
         project_id=project.id,
         key=ep.key,
@@ -225,11 +228,11 @@ def _warning(plan: _Plan, run: _Run, hist: History, ep: _Episode, st: dict[str, 
         status=status,
         responsible=units,
         clause=rule.clause,
-        message=rule.message.format_map(fields),
+        message=rule.message.format_map(fields) + status_sentence(status, pushes, closed_on),
         level_name=level_def.name,
         action=level_def.action,
         stage=ep.stage,
-        closed_on=dt.date.fromordinal(st["closed"]) if status == "closed" else None,
+        closed_on=closed_on,
         pushes=pushes,
     )
 
