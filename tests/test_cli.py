@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from pathlib import Path
@@ -80,11 +81,12 @@ def test_notices_are_written_beside_the_output(capsys: pytest.CaptureFixture[str
     code, _, err = run(["evaluate", "--pack", "jiande", "--as-of", "2026-12-31",
                         str(ROOT / "examples/jiande.jsonl"), "-o", str(out)], capsys)
     assert code == 0
-    notes = [json.loads(x) for x in (tmp_path / "w.csv.notices.jsonl").read_text(encoding="utf-8").splitlines()]
+    # Beside the office's CSV, the notices are a CSV too (文件, 行, 项目代码, 说明).
+    notes = list(csv.DictReader((tmp_path / "w.csv.notices.csv").read_text(encoding="utf-8-sig").splitlines()))
     lines = (ROOT / "examples/jiande.jsonl").read_text(encoding="utf-8").splitlines()
     where = next(i for i, line in enumerate(lines, start=1) if '"JD-2024-009"' in line)
-    assert [(n["project_id"], n["locator"]) for n in notes] == [("JD-2024-009", f"line {where}")]
-    assert "investment_wan" in notes[0]["notice"]
+    assert [(n["项目代码"], n["行"]) for n in notes] == [("JD-2024-009", str(where))]
+    assert "investment_wan" in notes[0]["说明"]
     assert "notices: 1" in err
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")
 

@@ -19,7 +19,9 @@ from lifecycle_rules.io.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 JIANDE = ROOT / "examples/jiande.jsonl"
 DEMO = ROOT / "tests/data/packs/demo"
-RATE_KEYS = ["id", "name", "clause", "numerator", "denominator", "value", "window_start", "window_end", "notes"]
+RATE_KEYS = ["id", "name", "clause", "numerator", "denominator", "value", "window_start", "window_end", "notes",
+             "missing"]
+RATE_HEADERS = ["指标", "数值", "分子", "分母", "统计区间", "政策依据", "说明"]
 
 
 def cli(argv: list[Any], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -191,7 +193,7 @@ def test_an_os_error_after_the_checks_is_one_line(tmp_path: Path, capsys: pytest
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     import lifecycle_rules.io.writers as writers
 
-    def full(path: Any, rows: Any) -> int:
+    def full(path: Any, rows: Any, *office: Any) -> int:
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
     monkeypatch.setattr(writers, "write_rates", full)
@@ -238,12 +240,28 @@ def test_rates_and_calendar_take_the_same_forms(tmp_path: Path, capsys: pytest.C
 
 
 def test_rates_csv_has_only_the_rate_columns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The office's CSV (the default): Chinese headers, the value as a percentage, counts as counts.
     target = tmp_path / "rates.csv"
     code, _, err = cli(["rates", "--pack", DEMO, "--as-of", "2024-07-31", portfolio(tmp_path), "-o", target], capsys)
     assert code == 0, err
     data = target.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(data.decode("utf-8-sig").splitlines()))
+    assert rows[0] == RATE_HEADERS
+    by_name = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    assert (by_name["签约项目开工率"]["分子"], by_name["签约项目开工率"]["分母"]) == ("2", "3")
+    assert by_name["签约项目开工率"]["数值"] == "66.7%"
+    assert by_name["签约项目开工率"]["统计区间"] == "2024年1月1日至2024年7月31日"
+    assert (by_name["当年投入完成率"]["分子"], by_name["当年投入完成率"]["分母"]) == ("2000000", "1234567.5")
+    assert by_name["当年投入完成率"]["数值"] == "—" and "计划投资不全" in by_name["当年投入完成率"]["说明"]
+    assert by_name["投产率"]["数值"] == "—" and by_name["投产率"]["统计区间"] == "截至2024年7月31日"
+    assert "分母为0" in by_name["投产率"]["说明"]  # never a silent dash
+    assert files_in(tmp_path) == ["portfolio.jsonl", "rates.csv"]
+    # --columns contract: the machine's keys, only the rate columns.
+    code, _, err = cli(["rates", "--pack", DEMO, "--as-of", "2024-07-31", tmp_path / "portfolio.jsonl",
+                        "-o", target, "--columns", "contract"], capsys)
+    assert code == 0, err
+    rows = list(csv.reader(target.read_bytes().decode("utf-8-sig").splitlines()))
     assert rows[0] == RATE_KEYS
     by_id = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
     assert (by_id["start-rate"]["numerator"], by_id["start-rate"]["denominator"]) == ("2", "3")
@@ -259,12 +277,13 @@ def test_rates_xlsx_jsonl_and_json(tmp_path: Path, capsys: pytest.CaptureFixture
     for name in ("r.xlsx", "r.jsonl", "r.json"):
         code, _, err = cli(["rates", "--pack", DEMO, "--as-of", "2024-07-31", src, "-o", tmp_path / name], capsys)
         assert code == 0, err
-    sheet = openpyxl.load_workbook(tmp_path / "r.xlsx").active
-    assert sheet is not None
-    cells = list(sheet.iter_rows(values_only=True))
-    assert list(cells[0]) == RATE_KEYS and len(cells) == 5
-    start = dict(zip(RATE_KEYS, cells[1], strict=True))
-    assert start["id"] == "start-rate" and start["numerator"] == 2 and isinstance(start["numerator"], int)
+    book = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    assert book.sheetnames == ["指标", "指标说明"]
+    cells = list(book["指标"].iter_rows(values_only=True))
+    assert list(cells[0]) == RATE_HEADERS and len(cells) == 5
+    start = dict(zip(RATE_HEADERS, cells[1], strict=True))
+    assert start["指标"] == "签约项目开工率" and start["分子"] == 2 and isinstance(start["分子"], int)
+    assert start["数值"] == pytest.approx(2 / 3) and book["指标"]["B2"].number_format == "0.0%"
     lines = (tmp_path / "r.jsonl").read_text(encoding="utf-8").splitlines()
     assert [list(json.loads(x)) for x in lines] == [RATE_KEYS] * 4
     assert '"numerator":2,"denominator":3,' in lines[0]

@@ -8,6 +8,7 @@ mounting is not allowed), /proc for the workers. About 20 s on 2 cores.
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import signal
@@ -270,6 +271,10 @@ def _umask() -> int:
     return mask
 
 
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines()))
+
+
 @pytest.mark.parametrize("explicit", [False, True])
 def test_stale_side_files_go_with_the_next_output(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                   explicit: bool) -> None:
@@ -279,11 +284,20 @@ def test_stale_side_files_go_with_the_next_output(tmp_path: Path, capsys: pytest
     out = tmp_path / "out.csv"
     code, _, err = cli([*EVALUATE, noisy, "-o", out, "--jobs", "2"], capsys)
     assert code == 1, err
+    # The office's CSV has its rejects and notices in CSV files beside it.
+    assert [r["行"] for r in _csv_rows(tmp_path / "out.csv.rejects.csv")] == ["2"]
+    assert [n["项目代码"] for n in _csv_rows(tmp_path / "out.csv.notices.csv")] == ["A-2"]
+    assert oct(out.stat().st_mode & 0o777) == oct(0o666 & ~_umask())  # not mkstemp's 0600
+    # The contract's form of the same output: JSON Lines beside it, the CSV side files of the
+    # other form gone with the commit.
+    code, _, err = cli([*EVALUATE, noisy, "-o", out, "--columns", "contract"], capsys)
+    assert code == 1, err
     rejects = (tmp_path / "out.csv.rejects.jsonl").read_text(encoding="utf-8").splitlines()
     notices = (tmp_path / "out.csv.notices.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(x)["locator"] for x in rejects] == ["line 2"]
     assert [json.loads(x)["project_id"] for x in notices] == ["A-2"]
-    assert oct(out.stat().st_mode & 0o777) == oct(0o666 & ~_umask())  # not mkstemp's 0600
+    assert names(tmp_path) == ["clean.jsonl", "noisy.jsonl", "out.csv", "out.csv.notices.jsonl",
+                               "out.csv.rejects.jsonl"]
     side = ["--rejects", tmp_path / "r.jsonl", "--notices", tmp_path / "n.jsonl"] if explicit else []
     code, _, err = cli([*EVALUATE, clean, "-o", out, *side], capsys)
     assert code == 0, err
@@ -300,6 +314,25 @@ def test_a_control_character_in_a_name_is_escaped_in_xlsx_with_a_notice(tmp_path
                               GOOD % ("A-3", "=1+1")]) + "\n", encoding="utf-8")
     out = tmp_path / "out.xlsx"
     code, _, err = cli([*EVALUATE, src, "-o", out], capsys)
+    assert code == 0, err
+    book = openpyxl.load_workbook(out)
+    warnings, notes = book["预警"], book["说明"]
+    rows = list(warnings.iter_rows(values_only=True))
+    header = list(rows[0])
+    name, message = header.index("项目名称"), header.index("预警内容")
+    by_project = {row[0]: row for row in rows[1:]}
+    assert "bad\\u0007name" in by_project["A-2"][message] and "\x07" not in by_project["A-2"][message]
+    assert by_project["A-2"][name] == "bad\\u0007name"
+    assert by_project["A-3"][name] == "=1+1" and by_project["A-3"][message].startswith("=1+1（A-3）")
+    assert {warnings.cell(4, c + 1).data_type for c in (name, message)} == {"s"}  # text, not a formula
+    notices = list(notes.iter_rows(values_only=True))
+    book.close()
+    # The notice is a row of the workbook's 说明 sheet: the file, the row in 预警, the project.
+    assert [n[:3] for n in notices[1:]] == [(str(out), 3, "A-2")]
+    assert notices[1][3].startswith("输出：项目名称、预警内容 ")
+    assert names(tmp_path) == ["in.jsonl", "out.xlsx"]
+    # The contract's XLSX keeps its notices file beside it.
+    code, _, err = cli([*EVALUATE, src, "-o", out, "--columns", "contract"], capsys)
     assert code == 0, err
     book = openpyxl.load_workbook(out)
     rows = list(book.active.iter_rows(values_only=True))

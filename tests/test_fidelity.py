@@ -47,6 +47,21 @@ def rows(result: Any) -> list[tuple[str, str, str, str]]:
 # -- shortfall: per period, per run, corrections ---------------------------------------------------
 
 
+def test_every_two_months_in_a_row_is_a_supervision_again() -> None:
+    # 连续2个月 again: a run of four missed months is two 督办 (Feb-Mar, Apr-May), so a
+    # 督办 signed off while the months go on missing does not silence the next one.
+    pack = load_pack("tongjiang")
+    key = "TJ-T-5/tj.target-supervision/连续未完成 2024-02"
+    hist = {"project": {"id": "TJ-T-5", "investment_wan": 5000}, "events": [
+        report("2024-03-05", "2024-02", 100, 50), report("2024-04-03", "2024-03", 100, 50),
+        {"date": "2024-04-20", "type": "disposition", "warning": key, "action": "completed"},
+        report("2024-05-05", "2024-04", 100, 50), report("2024-06-05", "2024-05", 100, 50)]}
+    runs = [(w.subject, w.since, w.status) for w in both(pack, hist, "2024-06-05", include_closed=True).warnings
+            if w.rule == "tj.target-supervision"]
+    assert runs == [("连续未完成 2024-02", D(2024, 4, 3), "closed"), ("连续未完成 2024-04", D(2024, 6, 5), "open")]
+    assert [w.subject for w in both(pack, hist, "2024-06-04").warnings if w.rule == "tj.target-supervision"] == []
+
+
 def test_tongjiang_letters_per_month_and_supervision_per_run() -> None:
     pack = load_pack("tongjiang")
     hist = {"project": {"id": "TJ-T-1", "investment_wan": 5000}, "events": [
@@ -59,13 +74,14 @@ def test_tongjiang_letters_per_month_and_supervision_per_run() -> None:
         ("tj.target-shortfall", "月度目标 2024-03", "yellow", "2024-04-05"),
         ("tj.target-shortfall", "月度目标 2024-05", "yellow", "2024-06-05"),
         ("tj.target-shortfall", "月度目标 2024-06", "yellow", "2024-07-05"),
-        # January to March is one run (one 督办, from the second month); May-June a second.
+        # January to March is one run: its first two months are one 督办 (from the second
+        # month's report); March alone is not yet two more. May-June is a second.
         ("tj.target-supervision", "连续未完成 2024-01", "red", "2024-03-05"),
         ("tj.target-supervision", "连续未完成 2024-05", "red", "2024-07-05"),
     ]
     messages = [w.message for w in evaluate(pack, hist, "2024-07-05").warnings]
     assert "2024年5月的月调度对照推进台账未完成目标计划" in messages[3]
-    assert "自2024年1月起连续3个月未完成目标计划" in messages[5]
+    assert "自2024年1月起连续2个月未完成目标计划" in messages[5]
 
 
 def test_a_correction_that_fills_a_gap_joins_two_runs_without_a_new_supervision() -> None:
@@ -85,16 +101,18 @@ def test_a_correction_that_fills_a_gap_joins_two_runs_without_a_new_supervision(
     assert march.since == D(2024, 6, 20)
 
 
-def test_a_month_shown_met_then_short_again_keeps_its_first_letter_closed() -> None:
-    # The letter is cleared by the first correction; the month's later short report does
-    # not raise a second letter for the same month (one key per month).
+def test_a_month_shown_met_then_short_again_gets_its_letter_again() -> None:
+    # The letter is cleared by the first correction; the month's later short report raises
+    # it again (the latest report counts), from that report (one key per month).
     pack = load_pack("tongjiang")
     hist = {"project": {"id": "TJ-T-3", "investment_wan": 5000}, "events": [
         report("2024-02-05", "2024-01", 100, 50), report("2024-02-10", "2024-01", 100, 100),
         report("2024-02-20", "2024-01", 100, 40)]}
     got = both(pack, hist, "2024-03-01", include_closed=True)
-    assert [(w.subject, w.status, w.closed_on) for w in got.warnings] == [
-        ("月度目标 2024-01", "closed", D(2024, 2, 10))]
+    assert [(w.subject, w.status, w.since, w.closed_on) for w in got.warnings] == [
+        ("月度目标 2024-01", "open", D(2024, 2, 20), None)]
+    got = both(pack, hist, "2024-02-15", include_closed=True)
+    assert [(w.status, w.since, w.closed_on) for w in got.warnings] == [("closed", D(2024, 2, 5), D(2024, 2, 10))]
 
 
 def test_a_report_without_amounts_neither_counts_nor_corrects() -> None:
@@ -236,6 +254,9 @@ def test_unknown_severity_and_packs_without_a_severity_scale_say_so() -> None:
     got = both(load_pack("luohe"), hist, "2024-06-05")
     assert got.notices == ("problem_reported of 2024-06-02: the pack's ladder does not escalate by severity; "
                            "ignored",)
+    got = both(load_pack("tongjiang"), {"project": {"id": "TJ-T-9", "investment_wan": 5000},
+                                        "events": [problem("2024-06-02", "重大")]}, "2024-06-05")
+    assert got.notices == ("problem_reported of 2024-06-02: the pack has no coordination ladder (no tiers); ignored",)
 
 
 def test_a_problem_report_needs_its_severity() -> None:
@@ -272,7 +293,9 @@ def test_owed_first_in_words() -> None:
     pack = load_pack("wushan")
     rule = next(r for r in pack.rules if r.id == "ws.quarterly-reserve")
     assert isinstance(rule, cadence.CadenceRule)
-    assert cadence.measures(rule).endswith("; only the first period after the project enters a watched stage")
+    assert cadence.measures(rule).endswith(
+        "; only the first period after the project enters a watched stage (any filing of the report counts)"
+        "; a warning still open when the project leaves the stages closes that day")
 
 
 def test_owed_first_is_per_stay_and_on_time_filing_uses_it_up() -> None:

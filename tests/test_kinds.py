@@ -69,11 +69,12 @@ def test_every_kind_has_a_durable_counterpart_and_strategies(name: str) -> None:
 # The pure core (and the rule kinds) never import the I/O, an engine adapter, the fixture
 # runner, or the modules that read pack and calendar files.
 PURE = ("core", "kinds")
-FORBIDDEN_FROM_PURE = ("lifecycle_rules.io", "lifecycle_rules.engines", "lifecycle_rules.testing",
-                       "lifecycle_rules.pack.load", "lifecycle_rules.pack.plugins",
+FORBIDDEN_FROM_PURE = ("lifecycle_rules.io", "lifecycle_rules.office", "lifecycle_rules.engines",
+                       "lifecycle_rules.testing", "lifecycle_rules.pack.load", "lifecycle_rules.pack.plugins",
                        "lifecycle_rules.pack.yamlfile", "lifecycle_rules.pack.validate")
 # The pack format and its loading never import the I/O or an engine adapter.
-FORBIDDEN_FROM_PACK = ("lifecycle_rules.io", "lifecycle_rules.engines", "lifecycle_rules.testing")
+FORBIDDEN_FROM_PACK = ("lifecycle_rules.io", "lifecycle_rules.office", "lifecycle_rules.engines",
+                       "lifecycle_rules.testing")
 
 
 def imports_of(path: Path) -> set[str]:

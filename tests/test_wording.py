@@ -52,7 +52,8 @@ def test_where_a_warning_stands(status: str, pushes: int, closed: dt.date | None
 
 
 def test_clauses_cite_the_document_number() -> None:
-    assert cite("jiande-2024.txt 五.2, 三(三)", "jiande-2024.txt", "建政办函〔2024〕22号") == "建政办函〔2024〕22号 五.2, 三(三)"
+    assert cite("jiande-2024.txt 五.2, 三(三)", "jiande-2024.txt", "建政办函〔2024〕22号") == \
+        "建政办函〔2024〕22号 五.2, 三(三)"
     assert cite("其他文件 一", "jiande-2024.txt", "建政办函〔2024〕22号") == "其他文件 一"
     jiande, tongjiang = load_pack("jiande"), load_pack("tongjiang")
     assert jiande.document == "建政办函〔2024〕22号"

@@ -203,7 +203,9 @@ def _by_severity(pack: Pack, facts: Facts, found: list[_Raised], tiers: dict[str
     for _, e in facts.of_type("problem_reported"):
         when = f"problem_reported of {e.date.isoformat()}"
         assert e.severity is not None  # check_event requires it
-        if ladder is None or not ladder.severity:
+        if ladder is None:
+            notices.append(f"{when}: the pack has no coordination ladder (no tiers); ignored")
+        elif not ladder.severity:
             notices.append(f"{when}: the pack's ladder does not escalate by severity; ignored")
         elif e.severity not in ladder.severity:
             notices.append(f"{when}: severity {e.severity!r} is not one of "

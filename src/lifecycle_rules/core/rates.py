@@ -63,6 +63,7 @@ class RateValue:
             "window_start": self.window_start.isoformat() if self.window_start else None,
             "window_end": self.window_end.isoformat(),
             "notes": list(self.notes),
+            "missing": [{"period": period, "projects": n} for period, n in self.missing],
         }
 
 

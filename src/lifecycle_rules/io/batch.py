@@ -2,7 +2,9 @@
 
 Not part of the pure core: this module does I/O. Every input project yields its
 results or one reject; output order follows input order whatever the number of jobs;
-memory stays flat (a bounded window of chunks is in flight).
+memory stays flat (a bounded window of chunks is in flight). Each warning is made into
+the row its output takes in the process that evaluated it: a JSON line (SPEC §4), the
+contract's dict, or the office's row (``office.words.office_row``: the worker has the pack).
 
 Worker processes (``jobs > 1``) die with the process that started them: on Linux each
 asks the kernel for SIGTERM when its parent dies (``PR_SET_PDEATHSIG``), elsewhere a
@@ -108,7 +110,7 @@ class Out:
     unknown_years: Counter[int] = field(default_factory=Counter)
     rejects: list[Reject] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
-    rows: list[dict[str, Any]] = field(default_factory=list)  # without JSON Lines output
+    rows: list[dict[str, Any]] = field(default_factory=list)  # without JSON Lines output (office rows)
     data: bytes = b""  # with it: the results' lines, each ending in a newline
 
 
@@ -155,9 +157,11 @@ def _items(chunk: Chunk) -> Iterable[Item]:
 
 
 def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool, as_lines: bool,
-                    chunk: Chunk, engine: str = "native") -> Out:
+                    chunk: Chunk, engine: str = "native", office: bool = False) -> Out:
     out = Out()
     lines: list[bytes] = []
+    if office:
+        from lifecycle_rules.office.words import office_row
     run_one: Callable[[Pack, Any, dt.date, bool], Result]
     if engine == "native":
         run_one = lambda p, h, day, closed: evaluate(p, h, day, include_closed=closed)  # noqa: E731
@@ -202,7 +206,7 @@ def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool, as_lines: 
                 if as_lines:
                     lines.append(result_json(w.to_dict()))
                 else:
-                    out.rows.append(w.to_dict())
+                    out.rows.append(office_row(pack, result, w) if office else w.to_dict())
     if lines:
         lines.append(b"")
         out.data = b"\n".join(lines)
@@ -247,9 +251,9 @@ def _init_worker(pack_ref: str, parameters: dict[str, Any], calendar: WorkCalend
     _WORKER["pack"] = load_pack(pack_ref, parameters, calendar)
 
 
-def _worker_chunk(as_of: dt.date, include_closed: bool, as_lines: bool, engine: str,
+def _worker_chunk(as_of: dt.date, include_closed: bool, as_lines: bool, engine: str, office: bool,
                   chunk: Chunk) -> Out:
-    return _evaluate_chunk(_WORKER["pack"], as_of, include_closed, as_lines, chunk, engine)
+    return _evaluate_chunk(_WORKER["pack"], as_of, include_closed, as_lines, chunk, engine, office)
 
 
 def _chunks(records: Iterable[Record | Note | LineBlock]) -> Iterator[Chunk]:
@@ -276,10 +280,12 @@ def _how_workers_died(pool: ProcessPoolExecutor) -> str:
     procs = list(pool._processes.values())
     deadline = time.monotonic() + 1.0
     ended = [(p.pid, p.exitcode) for p in procs if p.exitcode is not None]
-    while not ended and time.monotonic() < deadline:
+    # The pool ends the other workers with SIGTERM, and their status may come before the
+    # one that died first: wait a moment for one that did not end by SIGTERM.
+    while all(code == -signal.SIGTERM for _, code in ended) and time.monotonic() < deadline:
         time.sleep(0.01)
         ended = [(p.pid, p.exitcode) for p in procs if p.exitcode is not None]
-    ended.sort(key=lambda e: e[1] == -signal.SIGTERM)  # the pool ends the others with SIGTERM
+    ended.sort(key=lambda e: e[1] == -signal.SIGTERM)
     for pid, code in ended:
         if code is not None and code < 0:
             with contextlib.suppress(ValueError):
@@ -375,11 +381,13 @@ def run(
     engine: str = "native",
     calendar: WorkCalendar | None = None,
     pack: Pack | None = None,
+    office: bool = False,
 ) -> Summary:
     """Evaluate every record (a block of JSON lines counts a record per line that is not
     blank); results go to ``write`` (a dict each), or, if ``write_block`` is given, to it
-    as blocks of JSON lines encoded in the workers (the JSON Lines fast path). Rejects,
-    results and notices each come out in input order.
+    as blocks of JSON lines encoded in the workers (the JSON Lines fast path); with
+    ``office``, ``write`` takes the office's rows (``office_row``) instead of the contract's.
+    Rejects, results and notices each come out in input order.
 
     ``pack``, if given, is the pack already loaded from ``pack_ref``, ``parameters`` and
     ``calendar``: in process (``jobs <= 1``) it is used as is, not loaded again (if not
@@ -415,7 +423,7 @@ def run(
     chunks = _chunks(records)
     if jobs <= 1:
         for chunk in chunks:
-            consume(_evaluate_chunk(pack, as_of, include_closed, as_lines, chunk, engine))
+            consume(_evaluate_chunk(pack, as_of, include_closed, as_lines, chunk, engine, office))
     else:
         context = multiprocessing.get_context()
         forked = os.getpid() if context.get_start_method() == "fork" else None
@@ -425,7 +433,7 @@ def run(
             window: list[Future[Out]] = []
             for chunk in chunks:
                 window.append(pool.submit(_worker_chunk, as_of, include_closed, as_lines, engine,
-                                          chunk))
+                                          office, chunk))
                 if len(window) >= jobs * 3:
                     consume(_result(window.pop(0), pool))
             for fut in window:

@@ -13,6 +13,8 @@ checked, and output files locked, before any input is read.
 checked against every input and each other, locked (``.NAME.lock``), written to temporary
 files of their own and moved into place together only when all are complete (side files
 first, the main output last; stale side files of the same output removed in that step).
+A CSV or XLSX output is in the office's words (``office/table.py``; ``--columns contract``:
+the SPEC §4 keys); JSON Lines are always the contract.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import datetime as dt
+import importlib
 import json
 import os
 import sys
@@ -92,10 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("-o", "--output", type=Path, help="output file (.jsonl, .csv, .xlsx); default stdout JSONL")
     ev.add_argument("--format", choices=["jsonl", "csv", "xlsx"], help="output format (default: from the suffix)")
     ev.add_argument("--rejects", type=Path,
-                    help="where rejected records go (default: OUTPUT.rejects.jsonl, or stderr)")
+                    help="where rejected records go (default: OUTPUT.rejects.jsonl, OUTPUT.rejects.csv beside "
+                    "the office's CSV, a sheet of the office's XLSX, or stderr)")
     ev.add_argument("--notices", type=Path,
-                    help="where notices go (what was not evaluated and why; default: "
-                    "OUTPUT.notices.jsonl, or stderr)")
+                    help="where notices go (what was not evaluated and why; default: OUTPUT.notices.jsonl, "
+                    "OUTPUT.notices.csv beside the office's CSV, a sheet of the office's XLSX, or stderr)")
     ev.add_argument("--allow-rejects", action="store_true", help="exit 0 even if records were rejected")
     ev.add_argument("--jobs", type=_jobs, default=1, help="worker processes (0: all cores)")
     ev.add_argument("--encoding", help="CSV encoding (default: detect UTF-8 or GBK)")
@@ -110,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="set a pack parameter (repeatable)")
     _calendar_option(ev)
     ev.add_argument("--quiet", action="store_true", help="no summary on stderr")
+    _columns_option(ev)
 
     ra = sub.add_parser("rates", help="portfolio rates over many projects (江阴: 签约项目备案率 …)")
     ra.add_argument("--pack", required=True)
@@ -123,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     _sheet_option(ra)
     ra.add_argument("--param", action="append", type=_param, default=[], metavar="NAME=VALUE")
     ra.add_argument("--allow-rejects", action="store_true")
+    _columns_option(ra)
 
     sub.add_parser("packs", help="list installed packs")
 
@@ -147,13 +153,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("schema", help="print the JSON Schema of pack.yaml")
     s.add_argument("-o", "--output", type=Path)
+    for name, module in _COMMANDS.items():
+        importlib.import_module(module).add_parser(sub, name)
     return p
+
+
+# Commands that live in their own modules (the office's paperwork): each module has
+# ``add_parser(subparsers, name)`` and ``run(args) -> exit code``, and keeps its heavy
+# imports inside ``run``.
+_COMMANDS: dict[str, str] = {
+    "report": "lifecycle_rules.office.report_cli",
+    "letters": "lifecycle_rules.office.letters_cli",
+    "explain": "lifecycle_rules.io.explain_cli",
+}
 
 
 def _sheet_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sheet", metavar="NAME|N",
                    help="the worksheet of an .xlsx to read: its name or number (default: the first "
                    "sheet whose header names the project code column)")
+
+
+def _columns_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--columns", choices=["office", "contract"],
+                   help="a .csv/.xlsx output in the office's words (office, the default: Chinese headers "
+                   "and values, rejects and notices as sheets or CSV beside it) or in the machine's keys "
+                   "(contract, as JSON Lines have them)")
 
 
 def _calendar_option(p: argparse.ArgumentParser) -> None:
@@ -212,6 +237,9 @@ def _command(args: argparse.Namespace) -> int:
         return _test(args.pack_dir)
     if args.command == "schema":
         return _schema(args.output)
+    if args.command in _COMMANDS:
+        code: int = importlib.import_module(_COMMANDS[args.command]).run(args)
+        return code
     return 2  # pragma: no cover - argparse requires a command
 
 
@@ -262,6 +290,11 @@ def _check_usage(args: argparse.Namespace, suffixes: str) -> None:
     elif fmt is None and output_format(args.output) is None:
         raise LifecycleRulesError(f"-o {args.output}: cannot tell the output format from its suffix "
                                   f"{args.output.suffix!r} (use {suffixes})")
+    tabular = args.output is not None and str(args.output) != "-" and output_format(args.output, fmt) != "jsonl"
+    if getattr(args, "columns", None) == "office" and not tabular:
+        raise LifecycleRulesError("--columns office needs a .csv or .xlsx output (JSON Lines are the machine "
+                                  "contract)")
+    args.columns = getattr(args, "columns", None) or ("office" if tabular else "contract")
     if args.layout == "tables" and args.events is None:
         raise LifecycleRulesError("--layout tables needs --events FILE (the events table)")
     if args.layout in ("jsonl", "wide") and args.events is not None:
@@ -299,7 +332,7 @@ def _evaluate(args: argparse.Namespace) -> int:
                ("--notices" if args.notices else "notices file", notices_path)]
     _check_files(args, outputs)
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
-    out = RunOutputs(args.output, args.format, rejects_path, notices_path, stale, outputs)
+    out = RunOutputs(args.output, args.format, rejects_path, notices_path, stale, outputs, args.columns)
     try:
         with locked([*outputs, *(("stale side file", p) for p in stale)]), out:
             total = None
@@ -308,7 +341,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             summary = run(args.pack, params, _records(args, raw_json=True, pack=pack), args.as_of, out.write,
                           out.reject, out.notice, jobs=jobs, include_closed=args.include_closed,
                           progress=Progress(total), write_block=out.write_block,
-                          engine=args.engine, calendar=calendar, pack=pack)
+                          engine=args.engine, calendar=calendar, pack=pack, office=args.columns == "office")
     except WorkerError as exc:
         raise LifecycleRulesError(f"{exc}; nothing was written") from None
     except OSError as exc:
@@ -328,7 +361,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         for line in summary.lines():
             print(f"lifecycle-rules: {line}", file=sys.stderr)
         if out.rejected:
-            print(f"lifecycle-rules: {out.rejected} rejected record(s) written to {rejects_path or 'stderr'}",
+            print(f"lifecycle-rules: {out.rejected} rejected record(s) written to {out.where('rejects')}",
                   file=sys.stderr)
         said = end_warning(calendar, args.as_of, "--as-of")
         if said:
@@ -347,59 +380,9 @@ def _rates(args: argparse.Namespace) -> int:
         return 2
     _check_files(args, [("-o", args.output)])
     with locked([("-o", args.output)]):
-        return _rates_locked(args, pack)
+        from lifecycle_rules.office.rate_table import run_rates
 
-
-def _rates_locked(args: argparse.Namespace, pack: Any) -> int:
-    from lifecycle_rules.core.rates import portfolio_rates
-    from lifecycle_rules.io.batch import history_reject
-    from lifecycle_rules.io.records import Record, Reject
-    from lifecycle_rules.io.writers import write_rates
-
-    rejects: list[Reject] = []
-    current = ["", ""]  # file and locator of the record being counted (errors come synchronously)
-
-    def histories() -> Any:
-        for rec in _records(args, raw_json=False, pack=pack):
-            if not isinstance(rec, Record):
-                continue  # what a reader says of a file, not a project
-            if rec.reject is not None:
-                rejects.append(rec.reject)
-            else:
-                current[:] = [rec.file, rec.locator]
-                yield rec.history
-
-    def bad(index: int, exc: Any) -> None:
-        rejects.append(history_reject(current[0], current[1], exc))
-
-    values = portfolio_rates(pack, histories(), args.as_of, on_error=bad)
-    for v in values:
-        shown = "—" if v.value is None else f"{v.value:.1%}"
-        print(f"{v.name}\t{shown}\t{_count(v.numerator)}/{_count(v.denominator)}\t{v.clause}")
-    if args.output is not None:
-        rows = [v.to_dict() for v in values]
-        for row in rows:
-            row["numerator"], row["denominator"] = _whole(row["numerator"]), _whole(row["denominator"])
-        write_rates(args.output, rows)
-    for v in values:
-        for note in v.notes:  # why a rate has no value: never a silent dash
-            print(f"lifecycle-rules: {v.name}: {note}", file=sys.stderr)
-    for r in rejects:
-        print(json.dumps(r.to_dict(), ensure_ascii=False), file=sys.stderr)
-    if rejects:
-        print(f"lifecycle-rules: {len(rejects)} rejected record(s) left out of every rate",
-              file=sys.stderr)
-    return 1 if rejects and not args.allow_rejects else 0
-
-
-def _whole(number: float) -> float | int:
-    """A count or sum as it is written: 4, not 4.0."""
-    return int(number) if isinstance(number, float) and number.is_integer() else number
-
-
-def _count(number: float) -> str:
-    """As printed: 4, 1234567.5 (never 4.0 nor 1.23457e+06)."""
-    return str(_whole(round(number, 6)))
+        return run_rates(args, pack, lambda: _records(args, raw_json=False, pack=pack))
 
 
 def _packs() -> int:

@@ -2,9 +2,13 @@
 
 Before any input is read (``check_files``): every input, ``--events``, ``--mapping`` and
 ``--calendar`` file can be read; every output (``-o``, ``--rejects``, ``--notices`` and the
-default side files ``OUT.rejects.jsonl``, ``OUT.notices.jsonl``) is not a directory nor an
-existing file other than a regular one, has an existing directory, and is none of the
-inputs nor another output (paths compared resolved, and as the same file when both exist).
+default side files) is not a directory nor an existing file other than a regular one, has
+an existing directory, and is none of the inputs nor another output (paths compared
+resolved, and as the same file when both exist). The default side files of ``-o OUT``
+(``side_paths``): ``OUT.rejects.jsonl`` and ``OUT.notices.jsonl``; for the office's CSV
+(``--columns office``) ``OUT.rejects.csv`` and ``OUT.notices.csv``; for the office's XLSX
+none: its rejects and notices are sheets of the workbook (and also go to ``--rejects`` /
+``--notices`` when given).
 
 Then each output is locked (``locked``): an exclusive, non-blocking ``flock`` on
 ``.NAME.lock`` beside it. A second run for the same file is refused at once with one
@@ -14,18 +18,20 @@ full directory is refused here, before reading. Holding the lock, the run remove
 ``.NAME.*.partial`` files a killed run (SIGKILL, power loss) may have left.
 
 During the run (``RunOutputs``) the result rows, rejects and notices each go to a
-temporary file of their own (``io/writers.py``). At the end all of them are sealed
+temporary file of their own (``io/writers.py``; the sheets of the office's workbook to
+the workbook's). At the end all of them are sealed
 (written, synced, closed); only then is anything moved: the rejects file, then the
 notices file, then the main output last. A side file the run has nothing for is removed
 in the same step, so no stale ``OUT.rejects.jsonl`` from an earlier run stays beside a
-new output; a side file exists only when it has something. Should a move fail, the
+new output (nor one a run in the other ``--columns`` form left); a side file exists only
+when it has something (a sheet always exists, with its header). Should a move fail, the
 side files already moved are taken back and the old ones put back; SIGTERM, SIGHUP and
 SIGINT wait until the moves are done. On any error or signal before that, every
 temporary file is deleted and nothing at the targets changes.
 
 Cells a worksheet cannot hold (control characters in an ``.xlsx`` output) are written
-escaped by the writer; each such row becomes a notice (``output: ...``) naming the row
-and columns, added before the notices file is sealed.
+escaped by the writer; each such row becomes a notice (``output: ...``, in the office's
+workbook ``输出：...``) naming the row and columns, added before the notices are sealed.
 
 SIGTERM and SIGHUP (``signals_unwind``) raise :class:`Terminated` in the main thread,
 which unwinds like Ctrl-C: temporary files and lock files go, the command exits
@@ -109,15 +115,24 @@ def _signals_held() -> Iterator[None]:
 
 def side_paths(args: argparse.Namespace) -> tuple[Path | None, Path | None, list[Path]]:
     """Where rejects and notices go (``--rejects``/``--notices``, else beside ``-o``:
-    OUT.rejects.jsonl, OUT.notices.jsonl; None: stderr), and the default side files of
-    ``-o`` that a given path replaces: stale, removed at commit (never an input)."""
+    OUT.rejects.jsonl, OUT.notices.jsonl, or .csv for the office's CSV; None: stderr, or
+    only the sheets of the office's XLSX), and the default side files of ``-o`` this run
+    does not use that exist: stale, removed at commit (never an input)."""
+    from lifecycle_rules.io.writers import output_format
+
     output, rejects, notices = args.output, args.rejects, args.notices
     if output is None or str(output) == "-":
         return rejects, notices, []
-    defaults = [output.with_name(output.name + ".rejects.jsonl"), output.with_name(output.name + ".notices.jsonl")]
-    stale = [d for d, given in zip(defaults, (rejects, notices), strict=True)
-             if given is not None and not _same(d, given) and not any(_same(d, p) for _, p in _inputs(args))]
-    return rejects or defaults[0], notices or defaults[1], stale
+    fmt = output_format(output, getattr(args, "format", None))
+    office = getattr(args, "columns", None) == "office"
+    jsonl = [output.with_name(output.name + f".{kind}.jsonl") for kind in ("rejects", "notices")]
+    csv = [output.with_name(output.name + f".{kind}.csv") for kind in ("rejects", "notices")]
+    defaults: list[Path | None] = [None, None] if office and fmt == "xlsx" else csv if office else jsonl
+    chosen = [given or default for given, default in zip((rejects, notices), defaults, strict=True)]
+    stale = [d for d in jsonl + (csv if fmt == "csv" else [])
+             if os.path.lexists(d) and not d.is_dir() and not any(_same(d, p) for p in chosen if p is not None)
+             and not any(_same(d, p) for _, p in _inputs(args))]
+    return chosen[0], chosen[1], stale
 
 
 def _same(a: Path, b: Path) -> bool:
@@ -262,19 +277,21 @@ class RunOutputs:
     """The result file, rejects file and notices file of one run, committed together
     (``with``: committed when the block ends without error, all discarded otherwise).
     Rejects or notices with no file (standard output runs) are kept in ``held_rejects`` /
-    ``held_notices`` for stderr."""
+    ``held_notices`` for stderr. ``form="office"``: a CSV or XLSX output in the office's
+    words (``office/table.py``), an XLSX with its rejects and notices sheets."""
 
     def __init__(self, output: Path | None, fmt: Format | None, rejects: Path | None,
                  notices: Path | None, stale: Sequence[Path] = (),
-                 labels: Sequence[tuple[str, Path | None]] = ()) -> None:
+                 labels: Sequence[tuple[str, Path | None]] = (), form: str = "contract") -> None:
         self.output = None if output is None or str(output) == "-" else output
         self._fmt = fmt
+        self._office = form == "office" and self.output is not None
         self._paths = {"--rejects": rejects, "--notices": notices}
         self._labels = list(labels) or [("-o", self.output), *self._paths.items()]
         self._stale = list(stale)
         self.main: ResultWriter | None = None
-        self._rejects: ResultWriter | None = None
-        self._notices: ResultWriter | None = None
+        self._rejects: list[ResultWriter] = []
+        self._notices: list[ResultWriter] = []
         self.rejected = 0
         self.noticed = 0
         self.held_rejects: list[Reject] = []
@@ -283,15 +300,29 @@ class RunOutputs:
 
     def __enter__(self) -> Self:
         try:  # every temporary file now: a directory that takes none fails before reading
-            self.main = open_writer(self.output, self._fmt)
-            if self._paths["--rejects"] is not None:
-                self._rejects = open_rejects_writer(self._paths["--rejects"])
-            if self._paths["--notices"] is not None:
-                self._notices = open_writer(self._paths["--notices"], "jsonl")
+            if self._office:
+                from lifecycle_rules.office.table import open_office
+
+                assert self.output is not None
+                self.main, sheets = open_office(self.output, self._fmt)
+                self._rejects, self._notices = list(sheets[:1]), list(sheets[1:])
+            else:
+                self.main = open_writer(self.output, self._fmt)
+            for kind, into in (("rejects", self._rejects), ("notices", self._notices)):
+                path = self._paths[f"--{kind}"]
+                if path is not None:
+                    into.append(self._side(path, kind))
         except BaseException:
             self.abort()
             raise
         return self
+
+    def _side(self, path: Path, kind: str) -> ResultWriter:
+        from lifecycle_rules.office.table import open_side
+
+        if self._office:
+            return open_side(path, kind, True)
+        return open_rejects_writer(path) if kind == "rejects" else open_writer(path, "jsonl")
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
@@ -310,41 +341,53 @@ class RunOutputs:
 
     def reject(self, reject: Reject) -> None:
         self.rejected += 1
-        if self._rejects is None:
+        if not self._rejects:
             self.held_rejects.append(reject)
-        else:
-            self._rejects.write(reject.to_dict())
+        for writer in self._rejects:
+            writer.write(reject.to_dict())
 
     def notice(self, notice: dict[str, Any]) -> None:
         self.noticed += 1
-        if self._notices is None:
+        if not self._notices:
             self.held_notices.append(notice)
-        else:
-            self._notices.write(notice)
+        for writer in self._notices:
+            writer.write(notice)
+
+    def where(self, kind: str) -> str:
+        """Where the rejects or notices went, in words (the summary names it)."""
+        places = [str(w.target) for w in (self._rejects if kind == "rejects" else self._notices)
+                  if w.target is not None]
+        if self._office and self.output is not None and self.main is not None and \
+                getattr(self.main, "sheet", None) is not None:
+            from lifecycle_rules.office.table import NOTICES, REJECTS
+
+            places.insert(0, f"{self.output} (sheet {(REJECTS if kind == 'rejects' else NOTICES).title})")
+        return " and ".join(places) or "stderr"
 
     def abort(self) -> None:
-        for writer in (self._rejects, self._notices, self.main):
+        for writer in (*self._rejects, *self._notices, self.main):
             if writer is not None:
                 with contextlib.suppress(Exception):
                     writer.abort()
 
     def commit(self) -> None:
         """Seal every file, then move the side files and the main output last."""
+        from lifecycle_rules.office.table import escape_notice
+
         assert self.main is not None
         try:
-            for row, columns, project in self.main.escaped:
+            for row, columns, project in list(self.main.escaped):  # as it is now: notices escape too
                 self.notice({"file": str(self.output), "locator": f"row {row}", "project_id": project,
-                             "notice": f"output: {'、'.join(columns)}: characters a worksheet cannot "
-                             "hold (control characters) written as \\uXXXX"})
-            for writer in (self._rejects, self._notices, self.main):
-                if writer is not None:
-                    writer.seal()
+                             "notice": escape_notice(columns, self._office)})
+            for writer in (*self._rejects, *self._notices, self.main):
+                writer.seal()
             sides: list[tuple[Path, ResultWriter | None]] = [(p, None) for p in self._stale]
-            for writer, count in ((self._rejects, self.rejected), (self._notices, self.noticed)):
-                if writer is not None and writer.target is not None:
-                    if not count:
-                        writer.abort()
-                    sides.append((writer.target, writer if count else None))
+            for writers, count in ((self._rejects, self.rejected), (self._notices, self.noticed)):
+                for writer in writers:
+                    if writer.target is not None:  # a file of its own, not a sheet of the output
+                        if not count:
+                            writer.abort()
+                        sides.append((writer.target, writer if count else None))
             with _signals_held():
                 _swap(sides, self.main)
                 self.committed = True

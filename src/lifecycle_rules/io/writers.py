@@ -12,11 +12,13 @@ any. The file gets the mode a new file gets (0666 less the umask). An OSError wh
 writing names the target, not the temporary file. Standard output cannot be taken
 back, so it is written as it goes.
 
-An XLSX cell cannot hold a control character (U+0000-U+001F but tab, newline and
-carriage return), U+FFFE/U+FFFF or a lone surrogate: such a character is written as
-its visible escape ``\\u0007`` and the row is listed in ``escaped`` (row number in the
-sheet, the columns, the project), for the caller to report; a text beginning with
-``=`` is written as text, never as a formula.
+A :class:`Table` says what a tabular file shows: its columns and headers, and for a
+worksheet its look (date and percentage cells, widths, wrapped columns, fills). An
+``office`` table is one people open: in its CSV a text a spreadsheet would take for a
+formula (beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) gets a
+leading ``'`` (OWASP); its worksheet a filter and a print setup. An XLSX (written by
+``io/workbooks.py``, which also says what a worksheet cannot hold) may have several
+tables, a sheet each (``sheet_of``), in one temporary file.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Literal, Protocol, Self
@@ -41,11 +44,12 @@ from lifecycle_rules.core.vocabulary import ROW_KEYS
 from lifecycle_rules.io.records import Reject
 
 __all__ = [
-    "RESULT_HEADERS", "RESULT_KEYS", "ResultWriter", "open_rejects_writer", "open_writer", "output_format",
-    "result_json", "write_rates", "write_rejects", "write_text",
+    "RESULT_HEADERS", "RESULT_KEYS", "ResultWriter", "Table", "open_rejects_writer", "open_tables", "open_writer",
+    "output_format", "result_json", "sheet_of", "write_rates", "write_rejects", "write_text",
 ]  # fmt: skip
 
 Format = Literal["jsonl", "csv", "xlsx"]
+Row = Mapping[str, object]
 
 # The columns every result file has, in SPEC §4 order (ROW_KEYS through ``message``: a
 # CSV with no rows has them too). A row's other keys follow in the row's own order;
@@ -58,25 +62,50 @@ RESULT_HEADERS = {
 }  # fmt: skip
 _REJECT_KEYS = ("file", "locator", "project_id", "field", "message")
 _REJECT_HEADERS = {"file": "文件", "locator": "位置", "project_id": "项目代码", "field": "字段", "message": "问题"}
-_DATE_KEYS = frozenset({"since", "due"})
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _LIST_JOIN = "、"
 _SUFFIX_FORMATS: dict[str, Format] = {
     ".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".xlsx": "xlsx",
 }  # fmt: skip
-_XLSX_WIDTHS = {"key": 36, "rule": 20, "responsible": 24, "clause": 24, "message": 60}
-# What a worksheet (XML 1.0) cannot hold: openpyxl refuses the control characters and would
-# write U+FFFE/U+FFFF into a file Excel cannot open; lone surrogates cannot be encoded.
-_XLSX_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as a formula (OWASP)
+
+
+@dataclass(frozen=True)
+class Table:
+    """The columns of a tabular file (a CSV, or one sheet of an XLSX) and how a sheet shows them.
+
+    ``keys`` come first, in order, then the first row's other keys; ``headers`` names
+    them (a key without a header is its own). ``convert`` turns each row given into the
+    row written. In a worksheet: ``dates`` are date cells (dates, or ISO text) in
+    ``date_format``, ``percent`` numbers are percentage cells, ``wrap`` columns wrap,
+    ``fills`` colour a cell by its text (key -> text -> RGB); ``office`` (see the module)."""
+
+    keys: tuple[str, ...]
+    headers: Mapping[str, str]
+    title: str = "Sheet1"
+    dates: frozenset[str] = frozenset()
+    date_format: str = "yyyy-mm-dd"
+    widths: Mapping[str, float] = field(default_factory=dict)
+    width: float = 14
+    wrap: frozenset[str] = frozenset()
+    percent: frozenset[str] = frozenset()
+    fills: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    convert: Callable[[Row], Row] | None = None
+    office: bool = False
+
+
+RESULTS = Table(RESULT_KEYS, RESULT_HEADERS, "预警", dates=frozenset({"since", "due"}),
+                widths={"key": 36, "rule": 20, "responsible": 24, "clause": 24, "message": 60})
+REJECTS = Table(_REJECT_KEYS, _REJECT_HEADERS, "问题")
 
 
 class ResultWriter(Protocol):
     """Rows in, one finished file out; ``with`` commits on success, aborts on error."""
 
-    target: Path | None  # None: standard output
+    target: Path | None  # None: standard output (or a sheet of another writer's file)
     escaped: list[tuple[int, tuple[str, ...], object]]  # XLSX: (row, columns, project_id)
 
-    def write(self, row: Mapping[str, object]) -> None: ...
+    def write(self, row: Row) -> None: ...
     def seal(self) -> None: ...
     def publish(self) -> None: ...
     def close(self) -> None: ...
@@ -116,25 +145,36 @@ def _naming(exc: OSError, target: Path | None, temp: Path | None) -> None:
         exc.filename = str(target)
 
 
+def _columns(fixed: tuple[str, ...] | None, keys: tuple[str, ...], row: Row) -> tuple[tuple[str, ...], bool]:
+    """A tabular file's columns: all known keys, then the first row's extra keys (True: just
+    fixed, the header is due); a later row may not bring a key of its own."""
+    if fixed is None:
+        return keys + tuple(k for k in row if k not in keys), True
+    extra = [k for k in row if k not in fixed]
+    if extra:
+        raise ValueError(f"keys {extra} are not columns of this file (the first row fixes them)")
+    return fixed, False
+
+
 class _Writer:
     """The life cycle shared by every format: write rows, then commit or discard."""
 
-    def __init__(self, final: Path | None, keys: Sequence[str], headers: Mapping[str, str]) -> None:
+    def __init__(self, final: Path | None, table: Table) -> None:
         self.target = final
         made: tuple[int | None, Path | None] = _temp_beside(final) if final is not None else (None, None)
         self._fd, self._partial = made
-        self._keys = tuple(keys)
-        self._headers = headers
-        self._columns: tuple[str, ...] | None = None
+        self._table = table
         self._done = False
         self._sealed = False
         self.escaped: list[tuple[int, tuple[str, ...], object]] = []
 
-    def write(self, row: Mapping[str, object]) -> None:
+    def write(self, row: Row) -> None:
         if self._done or self._sealed:
             raise ValueError("write() on a writer that is already closed or aborted")
+        if self._table.convert is not None:
+            row = self._table.convert(row)
         try:
-            self._write(self._ordered(row))
+            self._write(_ordered(row, self._table.keys))
         except OSError as exc:
             _naming(exc, self.target, self._partial)
             raise
@@ -189,19 +229,6 @@ class _Writer:
         else:
             self.abort()
 
-    def _ordered(self, row: Mapping[str, object]) -> dict[str, object]:
-        return _ordered(row, self._keys)
-
-    def _fix_columns(self, row: Mapping[str, object]) -> tuple[str, ...]:
-        """Tabular formats: all known keys, then the first row's extra keys."""
-        if self._columns is None:
-            self._columns = self._keys + tuple(k for k in row if k not in self._keys)
-            self._write_header(self._columns)
-        extra = [k for k in row if k not in self._columns]
-        if extra:
-            raise ValueError(f"keys {extra} are not columns of this file (the first row fixes them)")
-        return self._columns
-
     def _discard(self) -> None:
         # Runs while another error propagates; cleanup must not replace that error.
         with suppress(Exception):
@@ -220,9 +247,6 @@ class _Writer:
         return fd
 
     def _write(self, row: dict[str, object]) -> None:
-        raise NotImplementedError
-
-    def _write_header(self, columns: Sequence[str]) -> None:
         raise NotImplementedError
 
     def _finish(self) -> None:
@@ -246,8 +270,8 @@ _JSON = msgspec.json.Encoder(enc_hook=_json_default)
 
 
 class _JsonlWriter(_Writer):
-    def __init__(self, final: Path | None, keys: Sequence[str], headers: Mapping[str, str]) -> None:
-        super().__init__(final, keys, headers)
+    def __init__(self, final: Path | None, table: Table) -> None:
+        super().__init__(final, table)
         self._owned = self._partial is not None
         if self._partial is not None:
             self._stream: IO[bytes] = os.fdopen(self._take_fd(), "wb")
@@ -295,23 +319,38 @@ def _text_cell(value: object) -> str:
     return str(value)
 
 
+def _guarded(value: object) -> str:
+    """A CSV cell of an office table: text a spreadsheet would run as a formula gets a
+    leading ``'`` (numbers and dates are written as they are)."""
+    text = _text_cell(value)
+    if isinstance(value, (str, list, tuple)) and text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
 class _CsvWriter(_Writer):
-    def __init__(self, final: Path, keys: Sequence[str], headers: Mapping[str, str]) -> None:
-        super().__init__(final, keys, headers)
+    def __init__(self, final: Path, table: Table) -> None:
+        super().__init__(final, table)
         assert self._partial is not None
         # The BOM is what makes Excel read UTF-8 rather than the local code page.
         self._stream = os.fdopen(self._take_fd(), "w", encoding="utf-8-sig", newline="")
         self._csv = csv.writer(self._stream)
+        self._cell = _guarded if table.office else _text_cell
+        self._fixed: tuple[str, ...] | None = None
 
-    def _write_header(self, columns: Sequence[str]) -> None:
-        self._csv.writerow([self._headers.get(k, k) for k in columns])
+    def _header(self, row: Row) -> tuple[str, ...]:
+        self._fixed, new = _columns(self._fixed, self._table.keys, row)
+        if new:
+            self._csv.writerow([self._table.headers.get(k, k) for k in self._fixed])
+        return self._fixed
 
     def _write(self, row: dict[str, object]) -> None:
-        columns = self._fix_columns(row)
-        self._csv.writerow([_text_cell(row.get(k)) for k in columns])
+        percent = self._table.percent
+        self._csv.writerow([f"{v:.1%}" if k in percent and isinstance(v, (int, float)) and not isinstance(v, bool)
+                            else self._cell(v) for k in self._header(row) for v in (row.get(k),)])
 
     def _finish(self) -> None:
-        self._fix_columns({})
+        self._header({})
         _fsync(self._stream)
         self._stream.close()
 
@@ -319,101 +358,24 @@ class _CsvWriter(_Writer):
         self._stream.close()
 
 
-class _XlsxWriter(_Writer):
-    def __init__(self, final: Path, keys: Sequence[str], headers: Mapping[str, str], title: str) -> None:
-        import openpyxl
-
-        super().__init__(final, keys, headers)
-        os.close(self._take_fd())  # made now, to fail before a long run; saved by name
-        self._book = openpyxl.Workbook(write_only=True)
-        self._sheet = self._book.create_sheet(title=title)
-        self._rows = 0
-        # Sheet views are written with the first row, so set them before any row.
-        self._sheet.freeze_panes = "A2"
-
-    def _write_header(self, columns: Sequence[str]) -> None:
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Font
-        from openpyxl.utils import get_column_letter
-
-        for index, key in enumerate(columns, 1):
-            width = _XLSX_WIDTHS.get(key, 14)
-            self._sheet.column_dimensions[get_column_letter(index)].width = width
-        bold = Font(bold=True)
-        cells = []
-        for key in columns:
-            cell = WriteOnlyCell(self._sheet, value=self._headers.get(key, key))
-            cell.font = bold
-            cells.append(cell)
-        self._sheet.append(cells)
-
-    def _write(self, row: dict[str, object]) -> None:
-        columns = self._fix_columns(row)
-        escaped: list[str] = []
-        self._sheet.append([self._cell(k, row.get(k), escaped) for k in columns])
-        self._rows += 1
-        if escaped:
-            self.escaped.append((self._rows + 1, tuple(escaped), row.get("project_id")))
-
-    def _cell(self, key: str, value: object, escaped: list[str]) -> object:
-        from openpyxl.cell import WriteOnlyCell
-
-        if isinstance(value, str) and key in _DATE_KEYS and _ISO_DATE.fullmatch(value):
-            value = dt.date.fromisoformat(value)
-        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-            cell = WriteOnlyCell(self._sheet, value=value)
-            cell.number_format = "yyyy-mm-dd"
-            return cell
-        if value is None or isinstance(value, (int, float, dt.datetime)):
-            return value
-        text = _text_cell(value)
-        if _XLSX_ILLEGAL.search(text):
-            text = _XLSX_ILLEGAL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-            escaped.append(self._headers.get(key, key))
-        if text.startswith("="):  # text, not a formula
-            cell = WriteOnlyCell(self._sheet, value=text)
-            cell.data_type = "s"
-            return cell
-        return text
-
-    def _finish(self) -> None:
-        self._fix_columns({})
-        assert self._partial is not None
-        self._book.save(self._partial)
-        with open(self._partial, "rb") as saved:
-            os.fsync(saved.fileno())
-
-    def _release(self) -> None:
-        # openpyxl streams rows to its own temp file and deletes it only on save
-        # or at exit; a long-lived process that aborts should not pile them up.
-        temp = getattr(self._sheet, "_writer", None)
-        if temp is not None:
-            self._sheet.close()
-            temp.cleanup()
-
-
-def _open(
-    path: str | Path | None,
-    fmt: Format | None,
-    keys: Sequence[str],
-    headers: Mapping[str, str],
-    title: str,
-) -> _Writer:
+def _open(path: str | Path | None, fmt: Format | None, tables: Sequence[Table]) -> _Writer:
     if path is None or str(path) == "-":
         if fmt not in (None, "jsonl"):
             raise ValueError(f"{fmt} output needs a file path; standard output takes JSON Lines")
-        return _JsonlWriter(None, keys, headers)
+        return _JsonlWriter(None, tables[0])
     final = Path(path)
     chosen = output_format(final, fmt)
     if chosen is None:
         known = ", ".join(sorted(_SUFFIX_FORMATS))
         raise ValueError(f"{final}: cannot tell the format from its suffix (known: {known}); pass fmt=")
     if chosen == "jsonl":
-        return _JsonlWriter(final, keys, headers)
+        return _JsonlWriter(final, tables[0])
     if chosen == "csv":
-        return _CsvWriter(final, keys, headers)
+        return _CsvWriter(final, tables[0])
     if chosen == "xlsx":
-        return _XlsxWriter(final, keys, headers, title)
+        from lifecycle_rules.io.workbooks import XlsxWriter
+
+        return XlsxWriter(final, tables)
     raise ValueError(f"unknown format {chosen!r} (jsonl, csv or xlsx)")
 
 
@@ -431,19 +393,33 @@ def open_writer(path: str | Path | None, fmt: Format | None = None) -> ResultWri
     ``.xlsx``). JSON Lines keeps SPEC §4 key order, then any extra keys. CSV
     (UTF-8 with BOM) and XLSX use Chinese headers, join ``responsible`` with
     "、", and take their columns from SPEC §4 plus the first row's extra keys.
-    XLSX writes ``since``/``due`` as real dates under a frozen header row.
+    XLSX writes ``since``/``due`` as real dates under a frozen header row. (The
+    office's columns and words: ``lifecycle_rules.office.table``.)
     """
-    return _open(path, fmt, RESULT_KEYS, RESULT_HEADERS, "预警")
+    return _open(path, fmt, (RESULTS,))
 
 
-def _ordered(row: Mapping[str, object], keys: Sequence[str]) -> dict[str, object]:
+def open_tables(path: str | Path, fmt: Format | None, tables: Sequence[Table]) -> ResultWriter:
+    """A writer of rows of ``tables[0]`` (JSON Lines: the rows as they are); an XLSX also
+    has a sheet for each other table, whose writer :func:`sheet_of` gives."""
+    return _open(path, fmt, tables)
+
+
+def sheet_of(writer: ResultWriter, title: str) -> ResultWriter | None:
+    """The writer of the sheet ``title`` of an XLSX writer from :func:`open_tables`; None
+    for other formats."""
+    sheet = getattr(writer, "sheet", None)
+    return sheet(title) if sheet is not None else None
+
+
+def _ordered(row: Row, keys: Sequence[str]) -> dict[str, object]:
     """The row with the known keys first, in their order, then its own."""
     ordered = {key: row[key] for key in keys if key in row}
     ordered.update((key, value) for key, value in row.items() if key not in ordered)
     return ordered
 
 
-def result_json(row: Mapping[str, object]) -> bytes:
+def result_json(row: Row) -> bytes:
     """One result row exactly as the JSON Lines result writer writes it (UTF-8, no newline)."""
     return _JSON.encode(_ordered(row, RESULT_KEYS))
 
@@ -451,7 +427,7 @@ def result_json(row: Mapping[str, object]) -> bytes:
 def open_rejects_writer(path: str | Path) -> ResultWriter:
     """A writer of ``Reject.to_dict()`` rows: JSON Lines, or CSV with BOM for a ``.csv`` path."""
     fmt: Format = "csv" if Path(path).suffix.lower() == ".csv" else "jsonl"
-    return _open(path, fmt, _REJECT_KEYS, _REJECT_HEADERS, "问题")
+    return _open(path, fmt, (REJECTS,))
 
 
 def write_rejects(path: str | Path, rejects: Iterable[Reject]) -> int:
@@ -481,18 +457,27 @@ def write_text(path: str | Path, text: str) -> None:
         raise
 
 
-def write_rates(path: str | Path, rows: Sequence[Mapping[str, object]]) -> int:
+def write_rates(path: str | Path, rows: Sequence[Row],
+                office: Sequence[tuple[Table, Sequence[Row]]] | None = None) -> int:
     """Write portfolio rates (``RateValue.to_dict()`` rows) as the suffix says: ``.json`` one
     JSON array (indented), ``.jsonl``/``.ndjson`` JSON Lines, ``.csv`` CSV with BOM, ``.xlsx``.
-    The columns are the rows' own keys in their order, nothing else. Return the count.
+    The columns are the rows' own keys in their order, nothing else. With ``office`` (tables
+    and their rows), a ``.csv`` or ``.xlsx`` shows those instead: the CSV the first table,
+    the XLSX a sheet each. Return the count of ``rows``.
 
     The same all-or-nothing rule as results applies."""
     final = Path(path)
+    fmt = output_format(final)
     if final.suffix.lower() == ".json":
         write_text(final, json.dumps([dict(r) for r in rows], ensure_ascii=False, indent=2) + "\n")
         return len(rows)
-    keys = tuple(rows[0]) if rows else ()
-    with _open(final, None, keys, {}, "指标") as writer:
-        for row in rows:
-            writer.write(row)
+    sheets = list(office) if office and fmt in ("csv", "xlsx") else [(Table(tuple(rows[0]) if rows else (),
+                                                                            {}, "指标"), rows)]
+    with _open(final, None, [t for t, _ in sheets]) as writer:
+        for index, (table, table_rows) in enumerate(sheets):
+            into = writer if index == 0 else sheet_of(writer, table.title)
+            if into is None:
+                continue  # a CSV holds the first table only
+            for row in table_rows:
+                into.write(row)
     return len(rows)

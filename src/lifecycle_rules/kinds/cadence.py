@@ -60,7 +60,13 @@ class CadenceRule(RuleBase):
     owed: Literal["every", "first"] = Field(
         default="every",
         description="every period while in the stages, or only the first one after the "
-        "project enters them (巫山 三(一)2: a project new to the list is proposed once)",
+        "project enters them (巫山 三(一)2: a project new to the list is proposed once; any "
+        "report of its type filed by the due day, whatever its period, is that once)",
+    )
+    ends_with_stage: bool = Field(
+        default=False,
+        description="a warning still open when the project leaves the watched stages closes "
+        "that day (巫山: a project past 可研 is no longer on the reserve lists)",
     )
     levels: dict[Level, Duration] = Field(min_length=1)
 
@@ -138,7 +144,10 @@ class CadenceClock:
         if not spans:
             return []
         filed: dict[str, dt.date] = {}
+        anything: dt.date | None = None  # the first filing of any period (owed: first)
         for _, e in facts.of_type(rule.report):
+            if anything is None:
+                anything = e.date
             if e.period is not None and e.period not in filed:
                 filed[e.period] = e.date  # events are sorted: the first filing counts
         out: list[Episode] = []
@@ -153,7 +162,10 @@ class CadenceClock:
                     break  # owed: first — only the first period of each stay is owed
                 taken = first_only
                 seen.add(label)
-                got = filed.get(label)
+                # Proposed once: any filing of the report counts for the first period.
+                got = anything if first_only else filed.get(label)
+                if rule.ends_with_stage and span.end is not None and (got is None or span.end < got):
+                    got = span.end  # left the watched stages: no longer owed from that day
                 if got is not None and got <= due:
                     continue
                 levels = sorted(
@@ -195,6 +207,9 @@ def measures(rule: CadenceRule) -> str:
     if rule.owed == "first":
         text += "; only the first period after the project enters " + (
             "a watched stage" if rule.stages is not None else "its first stage")
+        text += " (any filing of the report counts)"
+    if rule.ends_with_stage:
+        text += "; a warning still open when the project leaves the stages closes that day"
     return text
 
 

@@ -154,6 +154,7 @@ def _per_project(rule: ShortfallRule, facts: Facts, timeline: list[tuple[dt.date
     state: dict[str, bool] = {}
     counting: set[int] = set()
     reached: dict[Level, dt.date] = {}
+    at_reach = 0  # the count when the highest level so far was reached
     first: dict[str, dt.date] = {}  # the first filing that showed each month short
     need = sorted(rule.levels.items(), key=lambda kv: kv[1])
     for day, period, verdict in timeline:
@@ -172,6 +173,7 @@ def _per_project(rule: ShortfallRule, facts: Facts, timeline: list[tuple[dt.date
         for level, n in need:
             if n <= size and level not in reached:
                 reached[level] = day
+                at_reach = max(at_reach, n)
     if not reached:
         return []
     levels = sorted(reached.items(), key=lambda p: (p[1], LEVEL_RANK[p[0]]))
@@ -183,34 +185,46 @@ def _per_project(rule: ShortfallRule, facts: Facts, timeline: list[tuple[dt.date
         anchor=first[earliest],
         levels=tuple(levels),
         stage=facts.stage_at(levels[0][1]),
-        info={"count": len(periods), "periods": periods},
+        # Months counting now; never fewer than the level it stands at was reached with (a
+        # correction does not make a lit level read "0 months").
+        info={"count": max(len(periods), at_reach), "periods": periods},
     )]
 
 
 def _per_period(rule: ShortfallRule, facts: Facts, timeline: list[tuple[dt.date, str, bool]]) -> list[Episode]:
+    """A month's warning stands from the filing that (last) showed it short; a later
+    report showing it met clears it, and one showing it short again raises it again."""
     (level, _), = rule.levels.items()
-    first: dict[str, dt.date] = {}
-    cleared: dict[str, dt.date] = {}
+    short_since: dict[str, dt.date] = {}  # the start of the month's latest short spell
+    cleared: dict[str, dt.date | None] = {}
     for day, period, verdict in timeline:
         if verdict:
-            first.setdefault(period, day)
-        elif period in first:
-            cleared.setdefault(period, day)
+            if period not in short_since or cleared.get(period) is not None:
+                short_since[period], cleared[period] = day, None
+        elif period in short_since and cleared[period] is None:
+            cleared[period] = day
     subject = rule.subject or "月度投资"
     return [Episode(
         subject=f"{subject} {period}",
         anchor=day,
         levels=((level, day),),
-        cleared=cleared.get(period),
+        cleared=cleared[period],
         stage=facts.stage_at(day),
         info={"count": 1, "period": period},
-    ) for period, day in sorted(first.items(), key=lambda p: _index(p[0]))]
+    ) for period, day in sorted(short_since.items(), key=lambda p: _index(p[0]))]
 
 
 def _per_run(rule: ShortfallRule, facts: Facts, timeline: list[tuple[dt.date, str, bool]]) -> list[Episode]:
+    """Runs of months in a row, cut into stretches of the top level's count (同江: every two
+    months in a row is again 连续2个月): each stretch is one warning, keyed by its first
+    month, its levels by its length. A run's stretches are counted from the earliest
+    stretch already raised in it (a correction that adds a month before it raises
+    nothing for that month), or from its first month; a stretch that would share a month
+    with one already raised is not raised."""
     need = sorted(rule.levels.items(), key=lambda kv: kv[1])
+    size = need[-1][1]
     counting: set[int] = set()
-    runs: dict[int, dict[Level, dt.date]] = {}  # by the run's first month: level -> day
+    raised: dict[int, dict[Level, dt.date]] = {}  # by the stretch's first month: level -> day
     lengths: dict[int, int] = {}
     for day, period, verdict in timeline:
         k = _index(period)
@@ -219,19 +233,23 @@ def _per_run(rule: ShortfallRule, facts: Facts, timeline: list[tuple[dt.date, st
             continue
         counting.add(k)
         lo, hi = _run_at(counting, k)
-        size = hi - lo + 1
-        if size < need[0][1]:
+        base = next((s for s in sorted(raised) if lo <= s <= hi), lo)
+        start = base + (k - base) // size * size if k >= base else None
+        if start is None:
             continue
-        # The run already raised, if it holds the first month of one (the earliest).
-        start = next((s for s in sorted(runs) if lo <= s <= hi), lo)
-        got = runs.setdefault(start, {})
-        lengths[start] = max(lengths.get(start, 0), size)
+        length = min(hi, start + size - 1) - start + 1
+        if length < need[0][1]:
+            continue
+        if any(s != start and abs(s - start) < size for s in raised):
+            continue  # it would share months with a stretch already raised
+        got = raised.setdefault(start, {})
+        lengths[start] = max(lengths.get(start, 0), length)
         for level, n in need:
-            if n <= size and level not in got:
+            if n <= length and level not in got:
                 got[level] = day
     subject = rule.subject or "月度投资"
     out: list[Episode] = []
-    for start, got in sorted(runs.items()):
+    for start, got in sorted(raised.items()):
         y, m = divmod(start - 1, 12)
         label = f"{y}-{m + 1:02d}"
         levels = sorted(got.items(), key=lambda p: (p[1], LEVEL_RANK[p[0]]))

@@ -69,53 +69,75 @@ def _shortfall_finds(rule: ShortfallRule, filed: list[tuple[int, int, str, bool]
     counts) one by one and recounting the months in force after each."""
     filed = sorted(filed)
     first_short: dict[int, int] = {}
-    cleared: dict[int, int] = {}
+    spell: dict[int, tuple[int, int | None]] = {}  # per month: (latest short spell's start, its end)
     reached: dict[Level, int] = {}
-    by_run: dict[int, dict[Level, int]] = {}
+    top_count = 0
+    stretch = max(rule.levels.values())
+    by_stretch: dict[int, dict[Level, int]] = {}
     longest: dict[int, int] = {}
+    was: dict[int, bool] = {}
     for t in range(1, len(filed) + 1):
-        day = filed[t - 1][0]
+        day, _, period, _ = filed[t - 1]
+        y, m = month_of(period)
+        changed = y * 12 + m
         state = _months_in_force(filed, t)
         short = [k for k, counts in state.items() if counts]
         for k in short:
             first_short.setdefault(k, day)
+        # A month's spell: short from the filing that turned it short, to the one that turned it met.
         for k, counts in state.items():
-            if not counts and k in first_short and k not in cleared:
-                cleared[k] = day
+            before = was.get(k)
+            if counts and before is not True:
+                spell[k] = (day, None)
+            elif not counts and before is True:
+                spell[k] = (spell[k][0], day)
+            was[k] = counts
         runs = _runs(short)
         size = len(short) if rule.counting == "cumulative" else max((n for _, n in runs), default=0)
         for lv, n in rule.levels.items():
             if size >= n and lv not in reached:
                 reached[lv] = day
-        for first, length in runs:
-            if length < min(rule.levels.values()):
-                continue
-            known = [s for s in sorted(by_run) if first <= s < first + length]
-            start = known[0] if known else first
-            got = by_run.setdefault(start, {})
-            longest[start] = max(longest.get(start, 0), length)
-            for lv, n in rule.levels.items():
-                if length >= n and lv not in got:
-                    got[lv] = day
+                top_count = max(top_count, n)
+        if not state[changed]:
+            continue
+        first, length = next((f, n) for f, n in runs if f <= changed < f + n)
+        known = [s for s in sorted(by_stretch) if first <= s < first + length]
+        base = known[0] if known else first
+        if changed < base:
+            continue
+        start = changed - (changed - base) % stretch
+        span = min(first + length, start + stretch) - start
+        if span < min(rule.levels.values()):
+            continue
+        if [s for s in by_stretch if s != start and start - stretch < s < start + stretch]:
+            continue  # no two stretches share a month
+        got = by_stretch.setdefault(start, {})
+        longest[start] = max(longest.get(start, 0), span)
+        for lv, n in rule.levels.items():
+            if span >= n and lv not in got:
+                got[lv] = day
 
     def ordered(levels: dict[Level, int]) -> list[tuple[Level, dt.date]]:
         return sorted(((lv, dt.date.fromordinal(d)) for lv, d in levels.items()),
                       key=lambda p: (p[1], LEVEL_RANK[p[0]]))
 
+    def day_of(d: int | None) -> dt.date | None:
+        return None if d is None else dt.date.fromordinal(d)
+
     if rule.per == "period":
         (lv, _), = rule.levels.items()
-        return [ShortfallFind(_label(k), dt.date.fromordinal(d), [(lv, dt.date.fromordinal(d))],
-                              dt.date.fromordinal(cleared[k]) if k in cleared else None, 1)
-                for k, d in sorted(first_short.items())]
+        return [ShortfallFind(_label(k), dt.date.fromordinal(b), [(lv, dt.date.fromordinal(b))], day_of(e), 1)
+                for k, (b, e) in sorted(spell.items())]
     if rule.per == "run":
         return [ShortfallFind(_label(s), min(d for _, d in ordered(got)), ordered(got), None, longest[s])
-                for s, got in sorted(by_run.items())]
+                for s, got in sorted(by_stretch.items())]
     if not reached:
         return []
     final = _months_in_force(filed, len(filed))
     now = sorted(k for k, counts in final.items() if counts)
     earliest = now[0] if now else min(first_short)
-    return [ShortfallFind(None, dt.date.fromordinal(first_short[earliest]), ordered(reached), None, len(now))]
+    return [ShortfallFind(None, dt.date.fromordinal(first_short[earliest]), ordered(reached), None,
+                          max(len(now), top_count))]
 
 
 def _due(anchor: dt.date, limit: Threshold, cal: Any) -> dt.date:

@@ -217,15 +217,17 @@ def _compile_cadence(comp: _Compiler, plan: _Plan, i: int, rule: CadenceRule) ->
             ("p", _tag("span", watched, _op("$lte", "start", {"m": "ref"}), _op("$gt", "end", {"m": "ref"}))),
         ], lambda run, c: run.stay.setdefault(i, []).append((_get(c, "m")["ref"], _get(c, "p")["start"],
                                                              _get(c, "m")["label"])))
+    # A period is answered by a report of it; with owed: first, by a report of any period
+    # (the project is proposed once).
+    same = None if rule.owed == "first" else {"period": {"m": "label"}}
     comp.rule(f"cd.{i}.owed", [
         ("m", _tag("period", {"i": i})),
         ("p", _tag("span", watched, _op("$lte", "start", {"m": "ref"}), _op("$gt", "end", {"m": "ref"}))),
-        ("r$not", _tag("report", {"type": rule.report}, {"period": {"m": "label"}},
-                       _op("$lte", "day", {"m": "due"}))),
+        ("r$not", _tag("report", {"type": rule.report}, same, _op("$lte", "day", {"m": "due"}))),
     ], owed)
     comp.rule(f"cd.{i}.filed", [
         ("m", _tag("period", {"i": i})),
-        ("r", _tag("report", {"type": rule.report}, {"period": {"m": "label"}})),
+        ("r", _tag("report", {"type": rule.report}, same)),
     ], lambda run, c: run.clear(c, f"c{i}#{_get(c, 'm')['label']}", _get(c, "r")["day"]))
 
 

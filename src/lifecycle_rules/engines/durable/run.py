@@ -175,7 +175,7 @@ def _clocks(plan: _Plan, run: _Run, facts: Facts) -> tuple[Clocks, dict[str, Any
         elif isinstance(rule, StagnationRule):
             out += _stagnation_clocks(plan, run, facts, i, pending)
         elif isinstance(rule, CadenceRule):
-            out += _cadence_clocks(plan, run, i, pending)
+            out += _cadence_clocks(plan, run, facts, i, pending)
         elif isinstance(rule, ShortfallRule):
             out += _shortfall_clocks(run, facts, i, rule, pending)
         clocks += [f for _, f in out]
@@ -215,8 +215,9 @@ def _stagnation_clocks(plan: _Plan, run: _Run, facts: Facts, i: int,
     return out
 
 
-def _cadence_clocks(plan: _Plan, run: _Run, i: int, pending: dict[str, Any]) -> list[tuple[str, Fact]]:
+def _cadence_clocks(plan: _Plan, run: _Run, facts: Facts, i: int, pending: dict[str, Any]) -> list[tuple[str, Fact]]:
     out: list[tuple[str, Fact]] = []
+    left: list[Fact] = []
     owed = sorted(run.owed.get(i, ()), key=lambda p: p[1])
     rule = plan.pack.rules[i]
     if isinstance(rule, CadenceRule) and rule.owed == "first":
@@ -231,6 +232,13 @@ def _cadence_clocks(plan: _Plan, run: _Run, i: int, pending: dict[str, Any]) -> 
         fact: Fact = {"t": "clock", "kind": "c", "i": i, "w": w, "first": levels[0][1].toordinal(), "stage": stage}
         pending[w] = (label, due, levels, stage)
         out.append((w, fact))
+        if isinstance(rule, CadenceRule) and rule.ends_with_stage:
+            # The stay's end (shared plumbing: Facts' spans) clears what is still owed.
+            end = next((sp.end for sp in facts.spans if sp.stage == stage), None)
+            if end is not None:
+                run.clears.setdefault(w, set()).add(end.toordinal())
+                left.append({"t": "clr", "w": w, "day": end.toordinal()})
+    run.assert_facts(left)
     return out
 
 

@@ -128,7 +128,9 @@ def _severity(pack: Pack, run: _Run, facts: Facts, tiers: dict[str, int], notice
         if e.type != "problem_reported":
             continue
         when = f"problem_reported of {e.date.isoformat()}"
-        if not scale:
+        if ladder is None:
+            said[n] = f"{when}: the pack has no coordination ladder (no tiers); ignored"
+        elif not scale:
             said[n] = f"{when}: the pack's ladder does not escalate by severity; ignored"
         elif e.severity not in scale:
             said[n] = f"{when}: severity {e.severity!r} is not one of {', '.join(scale)}; ignored"
