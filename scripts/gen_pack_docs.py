@@ -22,6 +22,7 @@ from lifecycle_rules import PackEntry, discover_packs
 from lifecycle_rules.kinds import REGISTRY
 from lifecycle_rules.pack.compile import Pack
 from lifecycle_rules.pack.spec import Assignment, ProjectSet, ReportSum, Rule
+from lifecycle_rules.pack.versions import dates_text
 from lifecycle_rules.pack.words import NO_DEFAULT, code, condition, default, levels_sorted, needs_limit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,6 +106,8 @@ def render_pack(pack: Pack) -> list[str]:
         ("Policy", f"{pol.title} (`{pol.file}`)"),
         ("Status", pol.status or "—"),
         ("Issued", pol.issued.isoformat() if pol.issued else "—"),
+        ("Effective", dates_text(spec.effective) + (f". Reading: {spec.effective.reading}"
+                                                    if spec.effective and spec.effective.reading else "")),
         ("Scope", condition(spec.scope) + (f" ({spec.scope_clause})" if spec.scope_clause
                                            else "")),
     ]

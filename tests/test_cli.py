@@ -107,11 +107,12 @@ def test_bad_as_of_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
 def test_param_sets_a_pack_parameter(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     src = tmp_path / "one.jsonl"
     src.write_text(json.dumps({"project": {"id": "P", "sector": "industrial"}, "events": [
-        {"date": "2024-01-10", "type": "step_completed", "step": "签约"}]}, ensure_ascii=False) + "\n",
+        {"date": "2024-07-10", "type": "step_completed", "step": "签约"}]}, ensure_ascii=False) + "\n",
         encoding="utf-8")
-    _, out, _ = run(["evaluate", "--pack", "jiande", "--as-of", "2024-05-10", str(src)], capsys)
+    # signed 2024-07-10: 180 days (orange from day 151, 2024-12-08) by default; 120 days: red 2024-11-08
+    _, out, _ = run(["evaluate", "--pack", "jiande", "--as-of", "2024-11-08", str(src)], capsys)
     assert out == ""
-    _, out, _ = run(["evaluate", "--pack", "jiande", "--as-of", "2024-05-10", "--param",
+    _, out, _ = run(["evaluate", "--pack", "jiande", "--as-of", "2024-11-08", "--param",
                      "sign_to_land_days=120", str(src)], capsys)
     assert json.loads(out)["level"] == "red"
 

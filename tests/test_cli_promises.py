@@ -19,9 +19,10 @@ from lifecycle_rules.io.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 JIANDE = ROOT / "examples/jiande.jsonl"
 DEMO = ROOT / "tests/data/packs/demo"
+# The rate columns, then the provenance every output row carries (the day, the pack, its digest).
 RATE_KEYS = ["id", "name", "clause", "numerator", "denominator", "value", "window_start", "window_end", "notes",
-             "missing"]
-RATE_HEADERS = ["指标", "数值", "分子", "分母", "统计区间", "政策依据", "说明"]
+             "missing", "as_of", "pack", "pack_digest"]
+RATE_HEADERS = ["指标", "数值", "分子", "分母", "统计区间", "政策依据", "说明", "评估日期", "规则包", "规则包摘要"]
 
 
 def cli(argv: list[Any], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

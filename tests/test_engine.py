@@ -44,6 +44,9 @@ def test_result_shape_is_spec_section_4() -> None:
     assert list(w)[:12] == ["project_id", "key", "rule", "subject", "level", "since", "due",
                             "tier", "status", "responsible", "clause", "message"]
     assert tuple(w) == ROW_KEYS  # the one statement of the row's keys
+    # Then the row's provenance (SPEC §4): the day, the pack as id@version, its digest.
+    assert list(w)[-3:] == ["as_of", "pack", "pack_digest"]
+    assert (w["as_of"], w["pack"], w["pack_digest"]) == ("2024-06-01", JIANDE.label, JIANDE.digest)
     # The office's words: a project without a name is its code once (never P-1（P-1）), dates
     # as 2024年3月2日.
     assert w["message"] == ("P-1于2024年3月2日落地，须在90天内开工（期限2024年5月31日），现红灯预警（2024年6月1日起），"

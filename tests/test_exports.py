@@ -190,12 +190,14 @@ def test_a_pack_may_add_its_own_synonyms(tmp_path: Path, capsys: pytest.CaptureF
     src = tmp_path / "sheet.csv"
     src.write_text("项目代码,所属片区,土地摘牌时间\nP-1,城东片,2024/3/2\n", encoding="utf-8")
     out = tmp_path / "out.jsonl"
-    assert main(["evaluate", "--pack", str(pack), "--as-of", "2024-06-01", str(src), "-o", str(out)]) == 0
+    assert main(["evaluate", "--pack", str(pack), "--as-of", "2024-06-01", "--allow-outside-effective",
+                 str(src), "-o", str(out)]) == 0
     [warning] = [json.loads(x) for x in out.read_text("utf-8").splitlines()]
     assert (warning["rule"], warning["level"], warning["since"]) == ("jd.land-to-start", "red", "2024-06-01")
     assert "columns not used" not in capsys.readouterr().err
     # Without the pack's synonyms the two columns are unknown.
-    assert main(["evaluate", "--pack", "jiande", "--as-of", "2024-06-01", str(src), "-o", str(out)]) == 0
+    assert main(["evaluate", "--pack", "jiande", "--as-of", "2024-06-01", "--allow-outside-effective",
+                 str(src), "-o", str(out)]) == 0
     assert "columns not used: 2" in capsys.readouterr().err
 
 
@@ -209,7 +211,8 @@ def test_json_lines_duplicates_are_rejected_too(tmp_path: Path, capsys: pytest.C
     sheet.write_text("项目代码,拿地日期\nD-2,2024/3/2\nD-3,2024/3/2\n", encoding="utf-8")
     for jobs in ("1", "2"):
         out = tmp_path / f"out{jobs}.jsonl"
-        code = main(["evaluate", "--pack", "jiande", "--as-of", "2024-06-01", str(jsonl), str(sheet),
+        code = main(["evaluate", "--pack", "jiande", "--as-of", "2024-06-01", "--allow-outside-effective",
+                     str(jsonl), str(sheet),
                      "-o", str(out), "--jobs", jobs])
         err = capsys.readouterr().err
         assert code == 1 and "read 5, evaluated 3, rejected 2" in err, err

@@ -269,7 +269,8 @@ def run_evaluate(tmp_path: Path, capsys: pytest.CaptureFixture[str], *extra: str
     src = tmp_path / "in.jsonl"
     src.write_text("\n".join(json.dumps(started(step, pid=f"P{i}"), ensure_ascii=False)
                              for i, step in enumerate(STEPS)) + "\n", encoding="utf-8")
-    assert main(["evaluate", "--pack", "jiande", "--as-of", "2024-04-01", *extra, str(src)]) == 0
+    assert main(["evaluate", "--pack", "jiande", "--as-of", "2024-04-01", "--allow-outside-effective",
+                 *extra, str(src)]) == 0
     out, err = capsys.readouterr()
     return out, err
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from openpyxl.utils import get_column_letter
 
 from lifecycle_rules import evaluate, load_pack
 from lifecycle_rules.io.cli import main
@@ -30,7 +31,7 @@ from lifecycle_rules.office.words import COLUMNS, HEADERS, STATUS_WORDS, office_
 ROOT = Path(__file__).resolve().parent.parent
 OFFICE_HEADERS = [header for _, header in COLUMNS]
 REJECT_HEADERS = ["文件", "行", "项目代码", "列", "问题"]
-NOTICE_HEADERS = ["文件", "行", "项目代码", "说明"]
+NOTICE_HEADERS = ["文件", "行", "项目代码", "说明", "评估日期", "规则包"]
 JIANDE = ["evaluate", "--pack", "jiande", "--as-of", "2025-06-30", "--include-closed"]
 TONGJIANG = ["evaluate", "--pack", "tongjiang", "--as-of", "2024-11-30"]
 LAND = ('{"project": {"id": "%s", "name": "%s", "region": "%s", "sector": "industrial", "investment_wan": 30000},'
@@ -127,7 +128,7 @@ def test_the_xlsx_is_the_office_table(tmp_path: Path, capsys: pytest.CaptureFixt
     since = OFFICE_HEADERS.index("预警日期") + 1
     assert sheet.cell(2, since).is_date and sheet.cell(2, since).number_format == "yyyy-mm-dd"
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:T{len(rows)}"
+    assert sheet.auto_filter.ref == f"A1:{get_column_letter(len(COLUMNS))}{len(rows)}"
     assert sheet["A1"].font.bold
     # The long text wraps; the formula-looking name is text.
     message = OFFICE_HEADERS.index("预警内容") + 1
@@ -173,7 +174,7 @@ def test_rejects_and_notices_sheets_of_another_pack(tmp_path: Path, capsys: pyte
     notices = sheet_rows(book["说明"])
     assert [n[1:3] for n in notices[1:]] == [(3, "SMALL-1")]
     assert "outside the pack's scope" in notices[1][3]
-    assert book["说明"].auto_filter.ref == "A1:D2" and book["说明"].print_title_rows == "$1:$1"
+    assert book["说明"].auto_filter.ref == "A1:F2" and book["说明"].print_title_rows == "$1:$1"
     book.close()
 
 
@@ -361,7 +362,8 @@ def test_rates_xlsx_in_the_office_words(tmp_path: Path, capsys: pytest.CaptureFi
     assert book.sheetnames == ["指标", "指标说明"]
     sheet = book["指标"]
     rows = [dict(zip(sheet_rows(sheet)[0], r, strict=True)) for r in sheet_rows(sheet)[1:]]
-    assert list(sheet_rows(sheet)[0]) == ["指标", "数值", "分子", "分母", "统计区间", "政策依据", "说明"]
+    assert list(sheet_rows(sheet)[0]) == ["指标", "数值", "分子", "分母", "统计区间", "政策依据", "说明",
+                                          "评估日期", "规则包", "规则包摘要"]
     pack = load_pack("jiangyin")
     assert [r["指标"] for r in rows] == [r.name for r in pack.spec.rates]
     filing = rows[0]
@@ -370,7 +372,7 @@ def test_rates_xlsx_in_the_office_words(tmp_path: Path, capsys: pytest.CaptureFi
     assert filing["政策依据"] == "《江阴市重大项目全生命周期管理实施意见》 一, 二.2, 三.1, 12"
     investment = next(r for r in rows if r["指标"] == "当年投入完成率")
     assert investment["数值"] == "—" and investment["说明"].startswith("当年计划投资不全：2024年1月至5月（1个项目）")
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:G{len(rows) + 1}"
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:J{len(rows) + 1}"
     assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows == "$1:$1"
     definitions = [dict(zip(sheet_rows(book["指标说明"])[0], r, strict=True))
                    for r in sheet_rows(book["指标说明"])[1:]]

@@ -14,6 +14,7 @@ from typing import Any as _Any
 from lifecycle_rules.core.dates import WorkCalendar
 from lifecycle_rules.core.engine import evaluate as _evaluate_native
 from lifecycle_rules.core.engine import evaluate_many
+from lifecycle_rules.core.explain import Explanation, explain
 from lifecycle_rules.core.history import Event, History, Plan, Project, parse_history
 from lifecycle_rules.core.results import ProjectWarning, Result
 from lifecycle_rules.errors import CalendarError, HistoryError, LifecycleRulesError, PackError
@@ -30,16 +31,20 @@ Warning = ProjectWarning
 
 
 def load_pack(ref: str | object, parameters: dict[str, object] | None = None,
-              calendar: WorkCalendar | None = None) -> Pack:
-    """A pack by id (built-in or plugin) or by path to its directory; ``parameters``
-    overrides the pack's stated defaults (e.g. 建德's unpublished red limits); ``calendar``
-    is the working-day calendar it runs on (default: ``load_calendar()``, installed
-    calendar packages and chinesecalendar)."""
+              calendar: WorkCalendar | None = None, *, as_of: _dt.date | str | None = None,
+              allow_outside_effective: bool = False) -> Pack:
+    """A pack by id (built-in or plugin), by ``id@version``, or by path to its directory;
+    ``parameters`` overrides the pack's stated defaults (e.g. 建德's unpublished red limits);
+    ``calendar`` is the working-day calendar it runs on (default: ``load_calendar()``,
+    installed calendar packages and chinesecalendar). With ``as_of``, the version in force
+    that day is taken, and a day outside its effective dates is a PackError unless
+    ``allow_outside_effective`` (docs/pack-format.md, ``effective``)."""
     from pathlib import Path
 
     if not isinstance(ref, str | Path):
         raise TypeError("load_pack takes a pack id or a directory path")
-    return _load_pack(ref, parameters, calendar if calendar is not None else load_calendar())
+    return _load_pack(ref, parameters, calendar if calendar is not None else load_calendar(), as_of,
+                      allow_outside_effective)
 
 
 def evaluate(
@@ -76,6 +81,7 @@ def discover_packs() -> list[PackEntry]:
 __all__ = [
     "CalendarError",
     "Event",
+    "Explanation",
     "History",
     "HistoryError",
     "LifecycleRulesError",
@@ -91,6 +97,7 @@ __all__ = [
     "discover_packs",
     "evaluate",
     "evaluate_many",
+    "explain",
     "load_calendar",
     "load_pack",
     "parse_history",

@@ -33,14 +33,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from lifecycle_rules.core.engine import evaluate
 from lifecycle_rules.core.results import ProjectWarning
 from lifecycle_rules.core.vocabulary import LEVEL_RANK, Level, Status
-from lifecycle_rules.errors import LifecycleRulesError
+from lifecycle_rules.errors import LifecycleRulesError, PackError
 from lifecycle_rules.pack.compile import Pack
-from lifecycle_rules.pack.load import load_pack_dir
+from lifecycle_rules.pack.load import PACK_FILE, load_pack_dir
 from lifecycle_rules.pack.validate import validate_doc
 from lifecycle_rules.pack.yamlfile import clip, clip_quoted, load_yaml_file
 
@@ -81,6 +81,11 @@ class Fixture(BaseModel):
     history: dict[str, Any]
     checks: list[Check] = Field(min_length=1)
     file: str = ""
+    _check_lines: list[int | None] = PrivateAttr(default_factory=list)  # each check's line in the file
+
+    def check_line(self, index: int) -> int | None:
+        """The line of ``checks[index]`` in the fixture file (None if not loaded from one)."""
+        return self._check_lines[index] if index < len(self._check_lines) else None
 
 
 def load_fixture(path: str | Path) -> Fixture:
@@ -90,7 +95,9 @@ def load_fixture(path: str | Path) -> Fixture:
     doc = load_yaml_file(p, within=p.parent.parent if p.parent.name == "fixtures" else p.parent)
     if isinstance(doc.data, dict):
         doc.data.setdefault("file", str(path))
-    return validate_doc(Fixture, doc, "fixture")
+    fixture = validate_doc(Fixture, doc, "fixture")
+    fixture._check_lines = [doc.line_of(("checks", i)) for i in range(len(fixture.checks))]
+    return fixture
 
 
 def fixture_paths(pack_dir: str | Path) -> list[Path]:
@@ -114,18 +121,20 @@ class CheckOutcome:
     as_of: dt.date
     problems: list[str]
     seen: list[ProjectWarning]
+    line: int | None = None  # the check's line in the fixture file
 
 
 def run_fixture(pack: Pack, fixture: Fixture) -> list[CheckOutcome]:
     """Evaluate each check of the fixture; a check passes when ``problems`` is empty."""
     p = pack.with_parameters(fixture.parameters)
     out: list[CheckOutcome] = []
-    for check in fixture.checks:
+    for index, check in enumerate(fixture.checks):
         problems: list[str] = []
+        line = fixture.check_line(index)
         try:
             result = evaluate(p, fixture.history, check.as_of, include_closed=fixture.include_closed)
         except LifecycleRulesError as exc:
-            out.append(CheckOutcome(fixture.file, check.as_of, [f"error: {clip_quoted(str(exc))}"], []))
+            out.append(CheckOutcome(fixture.file, check.as_of, [f"error: {clip_quoted(str(exc))}"], [], line))
             continue
         actual = list(result.warnings)
         remaining = list(actual)
@@ -146,7 +155,7 @@ def run_fixture(pack: Pack, fixture: Fixture) -> list[CheckOutcome]:
             if not any(text in n for n in result.notices):
                 problems.append(f"expected a notice containing {clip(repr(text))}; "
                                 f"notices: {clip_quoted(repr(list(result.notices)))}")
-        out.append(CheckOutcome(fixture.file, check.as_of, problems, actual))
+        out.append(CheckOutcome(fixture.file, check.as_of, problems, actual, line))
     return out
 
 
@@ -208,12 +217,25 @@ def coverage(pack: Pack, fixtures: Iterable[Fixture]) -> Coverage:
     return cov
 
 
+@dataclass(frozen=True)
+class LoadProblem:
+    """A fixture that could not be loaded (or a pack directory without fixtures): the
+    message as ``lifecycle-rules test`` prints it, and the file and line it names."""
+
+    text: str
+    file: str | None = None
+    line: int | None = None
+
+
 @dataclass
 class PackTestReport:
     pack: Pack
     outcomes: list[CheckOutcome]
     coverage: Coverage
-    errors: list[str]
+    errors: list[str]  # as printed (ERROR ...); ``located`` says where each is
+    directory: str = ""
+    located: list[LoadProblem] = field(default_factory=list)
+    rule_lines: dict[str, int | None] = field(default_factory=dict)  # each rule's line in pack.yaml
 
     @property
     def failures(self) -> list[CheckOutcome]:
@@ -228,20 +250,26 @@ def test_pack(pack_dir: str | Path) -> PackTestReport:
     """Run every fixture of a pack directory and measure coverage."""
     pack = load_pack_dir(pack_dir)
     outcomes: list[CheckOutcome] = []
-    errors: list[str] = []
+    errors: list[LoadProblem] = []
     fixtures: list[Fixture] = []
     paths = fixture_paths(pack_dir)
     if not paths:
-        errors.append(f"{pack_dir}: no fixtures/*.yaml")
+        errors.append(LoadProblem(f"{pack_dir}: no fixtures/*.yaml", str(Path(pack_dir) / "fixtures")))
     for path in paths:
         try:
             fx = load_fixture(path)
+        except PackError as exc:
+            errors.append(LoadProblem(str(exc), exc.file or str(path), exc.line))
+            continue
         except LifecycleRulesError as exc:
-            errors.append(str(exc))
+            errors.append(LoadProblem(str(exc), str(path)))
             continue
         fixtures.append(fx)
         outcomes += run_fixture(pack, fx)
-    return PackTestReport(pack, outcomes, coverage(pack, fixtures), errors)
+    doc = load_yaml_file(Path(pack_dir) / PACK_FILE, within=pack_dir)  # read once more: the rules' lines
+    rule_lines = {rule.id: doc.line_of(("rules", i)) for i, rule in enumerate(pack.rules)}
+    return PackTestReport(pack, outcomes, coverage(pack, fixtures), [e.text for e in errors], str(pack_dir),
+                          errors, rule_lines)
 
 
 test_pack.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
@@ -313,7 +341,10 @@ def _pytest_classes() -> tuple[type, type]:
                 raise AssertionError("\n".join(problems))
 
         def reportinfo(self) -> tuple[Path, int, str]:
-            return self.path, 0, f"{self.fixture.name} [{self.fixture.clause}] as_of {self.as_of}"
+            index = next(i for i, c in enumerate(self.fixture.checks) if c.as_of == self.as_of)
+            line = self.fixture.check_line(index)
+            said = f"{self.fixture.name} [{self.fixture.clause}] as_of {self.as_of}"
+            return self.path, (line - 1 if line else 0), said
 
         def repr_failure(self, excinfo: Any, style: Any = None) -> str:
             if isinstance(excinfo.value, AssertionError):

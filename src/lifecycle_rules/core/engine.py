@@ -65,8 +65,8 @@ def _evaluate(pack: Pack, hist: HistoryView, day: dt.date, include_closed: bool)
     notices: list[str] = []
     if not matches(pack.spec.scope, project):
         clause = f" ({pack.spec.scope_clause})" if pack.spec.scope_clause else ""
-        return Result(project_id=pid, as_of=day, pack=pack.label, project_name=project.name,
-                      region=project.region,
+        return Result(project_id=pid, as_of=day, pack=pack.label, pack_digest=pack.digest,
+                      project_name=project.name, region=project.region,
                       notices=(f"project is outside the pack's scope{clause}; no rule applies",))
     facts = Facts.build(pack, hist, day)
     _extra_fields(hist, notices)
@@ -126,10 +126,11 @@ def _evaluate(pack: Pack, hist: HistoryView, day: dt.date, include_closed: bool)
             notices.append(said)
     if facts.has_problems:
         _by_severity(pack, facts, found, tiers, notices)
-    warnings = [_warning(pack, hist, f, tiers.get(f.key)) for f in found
+    label, digest = pack.label, pack.digest  # the provenance of every row (SPEC §4)
+    warnings = [_warning(pack, hist, f, tiers.get(f.key), day, label, digest) for f in found
                 if include_closed or f.standing.status != "closed"]
     warnings.sort(key=lambda w: (pack.rule_order[w.rule], w.subject, w.key))
-    return trusted(Result, {"project_id": pid, "as_of": day, "pack": pack.label,
+    return trusted(Result, {"project_id": pid, "as_of": day, "pack": label, "pack_digest": digest,
                           "project_name": project.name, "region": project.region,
                           "warnings": tuple(warnings), "notices": tuple(notices),
                           "unknown_years": tuple(sorted(unknown_years))})
@@ -219,7 +220,11 @@ def _by_severity(pack: Pack, facts: Facts, found: list[_Raised], tiers: dict[str
         tiers[key] = max(tiers[key], lift.get(None, 0), lift.get(key, 0))
 
 
-def _warning(pack: Pack, hist: HistoryView, f: _Raised, tier: int | None) -> ProjectWarning:
+def _warning(pack: Pack, hist: HistoryView, f: _Raised, tier: int | None, day: dt.date, label: str,
+             digest: str) -> ProjectWarning:
+    """The warning as ``evaluate`` gives it, with its provenance (SPEC §4): ``day`` (the
+    as_of), ``label`` and ``digest`` (``pack.label``, ``pack.digest``: looked up once per
+    evaluation by the caller)."""
     rule = pack.rules[f.rule_index]
     project = hist.project
     ep, st = f.episode, f.standing
@@ -277,6 +282,9 @@ def _warning(pack: Pack, hist: HistoryView, f: _Raised, tier: int | None) -> Pro
         "stage": ep.stage,
         "closed_on": st.closed_on,
         "pushes": st.pushes,
+        "as_of": day,
+        "pack": label,
+        "pack_digest": digest,
     })
 
 

@@ -35,6 +35,12 @@ class ProjectWarning(BaseModel):
     stage: str | None = None
     closed_on: dt.date | None = None
     pushes: int = 0
+    # Provenance (SPEC §4): the day evaluated, the pack as id@version and the digest of
+    # its content and the parameter values in force (``Pack.digest``). Both engines set
+    # them; a warning made by hand may leave them empty.
+    as_of: dt.date | None = None
+    pack: str = ""
+    pack_digest: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, keys in SPEC §4 order."""
@@ -56,6 +62,9 @@ class ProjectWarning(BaseModel):
             "stage": self.stage,
             "closed_on": self.closed_on.isoformat() if self.closed_on else None,
             "pushes": self.pushes,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "pack": self.pack,
+            "pack_digest": self.pack_digest,
         }
 
 
@@ -77,7 +86,8 @@ class Result(BaseModel):
 
     project_id: str
     as_of: dt.date
-    pack: str
+    pack: str  # id@version
+    pack_digest: str = ""  # Pack.digest: the pack's content and the parameter values in force
     # Who the project is, for what people read (the office's CSV/XLSX, bulletins,
     # letters); not part of a warning's JSON Lines row.
     project_name: str = ""
@@ -97,6 +107,7 @@ class Result(BaseModel):
             "project_id": self.project_id,
             "as_of": self.as_of.isoformat(),
             "pack": self.pack,
+            "pack_digest": self.pack_digest,
             "project_name": self.project_name,
             "region": self.region,
             "warnings": [w.to_dict() for w in self.warnings],

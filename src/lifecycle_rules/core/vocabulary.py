@@ -58,8 +58,11 @@ class Limits:
     SEVERITY = 50     # event.severity (一般, 复杂, 重大)
     TYPE_PATTERN = r"^[a-z][a-z0-9_]*$"
 
-# SPEC §4: the keys of a warning row, in order (JSON Lines, CSV and XLSX columns, fixtures).
+# SPEC §4: the keys of a warning row, in order (JSON Lines, CSV and XLSX columns, fixtures):
+# the twelve of the contract, the pack's words and the sign-off, then the row's provenance
+# (the day evaluated, the pack as id@version, the digest of its content and parameters).
 ROW_KEYS: tuple[str, ...] = (
     "project_id", "key", "rule", "subject", "level", "since", "due", "tier", "status",
     "responsible", "clause", "message", "level_name", "action", "stage", "closed_on", "pushes",
+    "as_of", "pack", "pack_digest",
 )

@@ -66,12 +66,26 @@ class Summary:
     unused_columns: int = 0
     # rule id -> the parameters with no default it needs, not set: the rule found nothing
     inactive: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The run's provenance (SPEC §4: what every row carries): the pack as id@version, its
+    # digest (``Pack.digest``), the day, and the parameters set for the run (--param).
+    pack: str = ""
+    digest: str = ""
+    as_of: dt.date | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def provenance(self) -> str:
+        """One line: which policy produced the rows (the values every row carries)."""
+        given = ", ".join(f"{name}={value}" for name, value in sorted(self.parameters.items()))
+        day = self.as_of.isoformat() if self.as_of else "?"
+        return (f"pack {self.pack} ({self.digest}), as_of {day}, parameters set: "
+                + (given or "none (the pack's defaults)"))
 
     def lines(self) -> list[str]:
         levels = ", ".join(f"{lv} {self.warnings[lv]}" for lv in ("yellow", "orange", "red"))
         skipped = f", skipped {self.skipped} (not projects: see notices)" if self.skipped else ""
-        out = [f"read {self.read}, evaluated {self.evaluated}, rejected {self.rejected}{skipped}; "
-               f"warnings: {levels}; notices: {self.notices}"]
+        out = [self.provenance()] if self.pack else []
+        out.append(f"read {self.read}, evaluated {self.evaluated}, rejected {self.rejected}{skipped}; "
+                   f"warnings: {levels}; notices: {self.notices}")
         if self.unused_columns:
             out.append(f"columns not used: {self.unused_columns} (no field takes them: see notices, "
                        "or map them with --mapping)")
@@ -93,7 +107,7 @@ class Summary:
 # the column each field came from, for a sheet's row) or a reader's note
 Item = tuple[str, str, Any, Reject | None, Mapping[str, str] | None] | Note
 Chunk = list[Item] | LineBlock
-Notice = dict[str, Any]  # {"file", "locator", "project_id", "notice"}
+Notice = dict[str, Any]  # {"file", "locator", "project_id", "notice", "as_of", "pack"}
 
 
 @dataclass
@@ -160,6 +174,7 @@ def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool, as_lines: 
                     chunk: Chunk, engine: str = "native", office: bool = False) -> Out:
     out = Out()
     lines: list[bytes] = []
+    day, label = as_of.isoformat(), pack.label  # each notice says which run it is of
     if office:
         from lifecycle_rules.office.words import office_row
     run_one: Callable[[Pack, Any, dt.date, bool], Result]
@@ -172,7 +187,7 @@ def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool, as_lines: 
     for item in _items(chunk):
         if isinstance(item, Note):
             out.notices.append({"file": item.file, "locator": item.locator, "project_id": None,
-                                "notice": item.text})
+                                "notice": item.text, "as_of": day, "pack": label})
             if item.kind == "skipped":
                 out.read += 1
                 out.skipped += 1
@@ -197,7 +212,7 @@ def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool, as_lines: 
         else:
             out.evaluated += 1
             out.notices += [{"file": file, "locator": locator, "project_id": result.project_id,
-                             "notice": n} for n in result.notices]
+                             "notice": n, "as_of": day, "pack": label} for n in result.notices]
             if result.unknown_years:
                 out.unknown_years.update(result.unknown_years)
                 out.calendar_notices += sum(n.startswith(CALENDAR_NOTICE) for n in result.notices)
@@ -396,7 +411,8 @@ def run(
     want of a parameter with no default (``Pack.inactive``), once for the run."""
     if pack is None:  # in this process too: which rules are inactive (the summary says so)
         pack = load_pack(pack_ref, parameters, calendar)
-    summary = Summary(inactive=dict(pack.inactive))
+    summary = Summary(inactive=dict(pack.inactive), pack=pack.label, digest=pack.digest, as_of=as_of,
+                      parameters=dict(parameters))
     as_lines = write_block is not None
 
     def consume(out: Out) -> None:

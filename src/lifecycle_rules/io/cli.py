@@ -87,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     ev = sub.add_parser("evaluate", help="evaluate project histories on a day")
-    ev.add_argument("--pack", required=True, help="pack id (see 'packs') or a pack directory")
+    ev.add_argument("--pack", required=True, help="pack id (see 'packs'; the version in force on --as-of), "
+                    "id@version (that version), or a pack directory")
     ev.add_argument("--as-of", required=True, type=_date,
                     help="the day, 2024-11-30 (or 2024/11/30, 2024年11月30日; Asia/Shanghai)")
     ev.add_argument("inputs", nargs="+", type=Path, metavar="FILE",
@@ -115,9 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
     _calendar_option(ev)
     ev.add_argument("--quiet", action="store_true", help="no summary on stderr")
     _columns_option(ev)
+    _effective_option(ev)
 
     ra = sub.add_parser("rates", help="portfolio rates over many projects (江阴: 签约项目备案率 …)")
-    ra.add_argument("--pack", required=True)
+    ra.add_argument("--pack", required=True, help="pack id, id@version, or a pack directory")
     ra.add_argument("--as-of", required=True, type=_date)
     ra.add_argument("inputs", nargs="+", type=Path, metavar="FILE")
     ra.add_argument("-o", "--output", type=Path, help="write the rates as .json, .jsonl, .csv or .xlsx")
@@ -129,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     ra.add_argument("--param", action="append", type=_param, default=[], metavar="NAME=VALUE")
     ra.add_argument("--allow-rejects", action="store_true")
     _columns_option(ra)
+    _effective_option(ra)
 
     sub.add_parser("packs", help="list installed packs")
 
@@ -150,6 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("test", help="run a pack's fixtures and report coverage")
     t.add_argument("pack_dir", type=Path, nargs="+")
+    t.add_argument("--format", choices=["text", "junit", "github", "json"], default="text",
+                   help="text (default): the report; junit: JUnit XML; github: GitHub Actions annotations; "
+                   "json: a summary per pack")
+    t.add_argument("-o", "--output", type=Path, help="write the report to this file (default: stdout)")
 
     s = sub.add_parser("schema", help="print the JSON Schema of pack.yaml")
     s.add_argument("-o", "--output", type=Path)
@@ -165,6 +172,7 @@ _COMMANDS: dict[str, str] = {
     "report": "lifecycle_rules.office.report_cli",
     "letters": "lifecycle_rules.office.letters_cli",
     "explain": "lifecycle_rules.io.explain_cli",
+    "diff": "lifecycle_rules.io.diff_cli",
 }
 
 
@@ -179,6 +187,11 @@ def _columns_option(p: argparse.ArgumentParser) -> None:
                    help="a .csv/.xlsx output in the office's words (office, the default: Chinese headers "
                    "and values, rejects and notices as sheets or CSV beside it) or in the machine's keys "
                    "(contract, as JSON Lines have them)")
+
+
+def _effective_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--allow-outside-effective", action="store_true",
+                   help="evaluate the pack even if --as-of is outside its effective dates (pack.yaml effective:)")
 
 
 def _calendar_option(p: argparse.ArgumentParser) -> None:
@@ -234,7 +247,7 @@ def _command(args: argparse.Namespace) -> int:
     if args.command == "mapping":
         return _mapping(args.output)
     if args.command == "test":
-        return _test(args.pack_dir)
+        return _test(args)
     if args.command == "schema":
         return _schema(args.output)
     if args.command in _COMMANDS:
@@ -321,8 +334,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     _check_usage(args, ".jsonl, .csv or .xlsx, or --format")
     params = dict(args.param)
     calendar = _run_calendar(args.calendar)
-    # Loaded first, to fail before reading anything; run() evaluates with it in process.
-    pack = load_pack(args.pack, params, calendar)
+    # Loaded first, to fail before reading anything (the version in force on --as-of, its
+    # dates checked); run() evaluates with it in process, workers load its directory.
+    pack = load_pack(args.pack, params, calendar, args.as_of, args.allow_outside_effective)
     if args.engine != "native":
         from lifecycle_rules.engines import get_engine
 
@@ -338,7 +352,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             total = None
             if len(args.inputs) == 1 and args.events is None:
                 total = count_lines(args.inputs[0])
-            summary = run(args.pack, params, _records(args, raw_json=True, pack=pack), args.as_of, out.write,
+            summary = run(pack.source, params, _records(args, raw_json=True, pack=pack), args.as_of, out.write,
                           out.reject, out.notice, jobs=jobs, include_closed=args.include_closed,
                           progress=Progress(total), write_block=out.write_block,
                           engine=args.engine, calendar=calendar, pack=pack, office=args.columns == "office")
@@ -374,7 +388,7 @@ def _rates(args: argparse.Namespace) -> int:
     from lifecycle_rules.pack.plugins import load_pack
 
     _check_usage(args, ".json, .jsonl, .csv or .xlsx")
-    pack = load_pack(args.pack, dict(args.param))
+    pack = load_pack(args.pack, dict(args.param), None, args.as_of, args.allow_outside_effective)
     if not pack.spec.rates:
         print(f"lifecycle-rules: pack {pack.id} declares no rates", file=sys.stderr)
         return 2
@@ -387,16 +401,19 @@ def _rates(args: argparse.Namespace) -> int:
 
 def _packs() -> int:
     from lifecycle_rules.pack.plugins import discover
+    from lifecycle_rules.pack.versions import dates_text
 
     bad = 0
     for entry in discover():
         if entry.pack is not None:
             spec, inactive = entry.pack.spec, entry.pack.inactive
-            # One line a pack; last, the rules inactive until a parameter with no default is set.
+            # One line a pack version, with its effective dates; last, the rules inactive
+            # until a parameter with no default is set.
             needs = "; ".join(f"{rule} needs a limit: {', '.join(names)}" for rule, names in inactive.items())
-            print(f"{entry.id}\t{spec.version}\t{spec.city}\t{len(spec.rules)} rules"
+            print(f"{spec.id}\t{spec.version}\t{spec.city}\t{len(spec.rules)} rules"
                   + (f" ({len(inactive)} inactive)" if inactive else "")
-                  + f"\t{spec.policy.title}\t{entry.origin}" + (f"\t{needs}" if needs else ""))
+                  + f"\t{spec.policy.title}\t{dates_text(spec.effective)}\t{entry.origin}"
+                  + (f"\t{needs}" if needs else ""))
         else:
             bad += 1
             print(f"{entry.id}\tFAILED TO LOAD\t{entry.error}\t{entry.origin}")
@@ -441,16 +458,10 @@ def _calendar(args: argparse.Namespace) -> int:
     return command(_run_calendar(args.calendar), args.pack, args.as_of)
 
 
-def _test(pack_dirs: list[Path]) -> int:
-    from lifecycle_rules.testing import format_report, test_pack
+def _test(args: argparse.Namespace) -> int:
+    from lifecycle_rules.io.test_formats import run_tests
 
-    ok = True
-    for d in pack_dirs:
-        report = test_pack(d)
-        for line in format_report(report):
-            print(line)
-        ok = ok and report.ok
-    return 0 if ok else 1
+    return run_tests(args.pack_dir, args.format, args.output)
 
 
 def _schema(output: Path | None) -> int:

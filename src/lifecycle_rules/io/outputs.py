@@ -31,7 +31,8 @@ temporary file is deleted and nothing at the targets changes.
 
 Cells a worksheet cannot hold (control characters in an ``.xlsx`` output) are written
 escaped by the writer; each such row becomes a notice (``output: ...``, in the office's
-workbook ``输出：...``) naming the row and columns, added before the notices are sealed.
+workbook ``输出：...``) naming the row and columns (and, as every notice, the run's
+``as_of`` and ``pack``), added before the notices are sealed.
 
 SIGTERM and SIGHUP (``signals_unwind``) raise :class:`Terminated` in the main thread,
 which unwinds like Ctrl-C: temporary files and lock files go, the command exits
@@ -43,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import fcntl
 import glob
 import os
@@ -297,6 +299,9 @@ class RunOutputs:
         self.held_rejects: list[Reject] = []
         self.held_notices: list[dict[str, Any]] = []
         self.committed = False
+        # The run's day and pack (as_of, pack), from the first row or notice that has
+        # them: the output's own notices (cells escaped) carry them too, as every notice.
+        self._stamp: dict[str, Any] | None = None
 
     def __enter__(self) -> Self:
         try:  # every temporary file now: a directory that takes none fails before reading
@@ -337,7 +342,14 @@ class RunOutputs:
 
     def write(self, row: dict[str, Any]) -> None:
         assert self.main is not None
+        if self._stamp is None:
+            self._stamp_from(row)
         self.main.write(row)
+
+    def _stamp_from(self, row: dict[str, Any]) -> None:
+        if "as_of" in row and "pack" in row:
+            day = row["as_of"]
+            self._stamp = {"as_of": day.isoformat() if isinstance(day, dt.date) else day, "pack": row["pack"]}
 
     def reject(self, reject: Reject) -> None:
         self.rejected += 1
@@ -347,6 +359,8 @@ class RunOutputs:
             writer.write(reject.to_dict())
 
     def notice(self, notice: dict[str, Any]) -> None:
+        if self._stamp is None:
+            self._stamp_from(notice)
         self.noticed += 1
         if not self._notices:
             self.held_notices.append(notice)
@@ -378,7 +392,7 @@ class RunOutputs:
         try:
             for row, columns, project in list(self.main.escaped):  # as it is now: notices escape too
                 self.notice({"file": str(self.output), "locator": f"row {row}", "project_id": project,
-                             "notice": escape_notice(columns, self._office)})
+                             "notice": escape_notice(columns, self._office), **(self._stamp or {})})
             for writer in (*self._rejects, *self._notices, self.main):
                 writer.seal()
             sides: list[tuple[Path, ResultWriter | None]] = [(p, None) for p in self._stale]

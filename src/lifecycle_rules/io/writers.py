@@ -53,7 +53,8 @@ Row = Mapping[str, object]
 
 # The columns every result file has, in SPEC §4 order (ROW_KEYS through ``message``: a
 # CSV with no rows has them too). A row's other keys follow in the row's own order;
-# ``ProjectWarning.to_dict`` gives level_name … pushes in ROW_KEYS order, so they follow in it.
+# ``ProjectWarning.to_dict`` gives level_name … pushes and the provenance (as_of, pack,
+# pack_digest) in ROW_KEYS order, so they follow in it.
 RESULT_KEYS: tuple[str, ...] = ROW_KEYS[: ROW_KEYS.index("message") + 1]
 RESULT_HEADERS = {
     "project_id": "项目代码", "key": "预警编号", "rule": "规则", "subject": "对象", "level": "等级",

@@ -6,7 +6,8 @@
 - ``compile(pack, rule)``: run once, when the pack is compiled; returns the rule's
   ``Clock``, a pure function ``(facts, notices) -> episodes``;
 - ``measures(rule)`` and ``levels_in_words(pack, rule)``: what the rule watches and when
-  each level comes, in words (``docs/packs.md``; one day ``explain``).
+  each level comes, in words (``docs/packs.md``);
+- ``explain(pack, rule, facts)``: the intermediate values behind its episodes (``core/explain``).
 
 ``REGISTRY`` below lists them; the pack schema's rule union, the generated docs and the
 tests' strategies derive from it, and a meta-test (``tests/test_kinds.py``) fails when a

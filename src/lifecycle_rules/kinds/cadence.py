@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, model_validator
 
 from lifecycle_rules.core.dates import add_months, week_label
+from lifecycle_rules.core.explain_model import LevelRule
 from lifecycle_rules.core.vocabulary import LEVEL_RANK, Level
 from lifecycle_rules.kinds.episode import Episode
 from lifecycle_rules.kinds.stagnation import crossings
@@ -215,3 +216,67 @@ def measures(rule: CadenceRule) -> str:
 
 def levels_in_words(pack: Pack, rule: CadenceRule) -> str:
     return words.duration_levels(pack, dict(rule.levels), "past the due day unfiled", "the due day")
+
+
+# -- explained (``core/explain``): each period owed and its filing -------------------------------
+
+
+@dataclass(frozen=True)
+class PeriodTrace:
+    """One period owed by ``as_of``: its due day, the filing that counts for it (``owed:
+    first``: any filing of the report), the day the project left the watched stages when
+    that ended it (``ends_with_stage``), and what came of it: ``on_time``; ``left_stages``
+    (left by the due day: no longer owed); ``before_level`` (late, or left, before the first
+    level); ``late`` (raised, then filed or left); ``missing`` (raised, still unfiled);
+    ``not_yet`` (unfiled, its first level after as_of)."""
+
+    period: str
+    stage: str
+    reference: dt.date
+    due: dt.date
+    filed: dt.date | None
+    event: int | None
+    left: dt.date | None
+    levels: tuple[LevelRule, ...]
+    state: Literal["on_time", "left_stages", "before_level", "late", "missing", "not_yet"]
+
+
+def explain(pack: Pack, rule: CadenceRule, facts: Facts) -> list[PeriodTrace]:
+    """The periods the compiled clock owes, in its order, with what clears each (as the
+    clock reads it: the first filing of the period, or of any period with ``owed: first``)."""
+    clock = pack.clocks[pack.rule_order[rule.id]]
+    assert isinstance(clock, CadenceClock)
+    spans = facts.spans if rule.stages is None else [s for s in facts.spans if s.stage in set(rule.stages)]
+    filed: dict[str, tuple[dt.date, int]] = {}
+    anything: tuple[dt.date, int] | None = None
+    for i, e in facts.of_type(rule.report):
+        anything = anything or (e.date, i)
+        if e.period is not None and e.period not in filed:
+            filed[e.period] = (e.date, i)
+    out: list[PeriodTrace] = []
+    seen: set[str] = set()
+    for span in spans:
+        taken = False
+        for label, ref, due in periods(rule, span.start, facts.as_of):
+            if label in seen or ref < span.start or (span.end is not None and ref >= span.end):
+                continue
+            if taken:
+                break
+            taken = rule.owed == "first"
+            seen.add(label)
+            got, event = (anything if taken else filed.get(label)) or (None, None)
+            left = span.end if rule.ends_with_stage and span.end is not None and (got is None or span.end < got) \
+                else None
+            clear = left or got
+            days = sorted(((lv, at(due)) for lv, at in clock.clocks.items()), key=lambda p: (p[1], LEVEL_RANK[p[0]]))
+            state: Literal["on_time", "left_stages", "before_level", "late", "missing", "not_yet"]
+            if clear is not None and clear <= due:
+                state = "left_stages" if left else "on_time"
+            elif clear is not None:
+                state = "before_level" if clear < days[0][1] else "late"
+            else:
+                state = "not_yet" if days[0][1] > facts.as_of else "missing"
+            levels = tuple(LevelRule(lv, "duration", pack.duration(rule.levels[lv]), reached_on=d)
+                           for lv, d in sorted(days, key=lambda p: LEVEL_RANK[p[0]]))
+            out.append(PeriodTrace(label, span.stage, ref, due, got, event, left, levels, state))
+    return out

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 from pydantic import Field, model_validator
 
 from lifecycle_rules.core.dates import Threshold, crossing, last_day_within
+from lifecycle_rules.core.explain_model import EventSeen, LevelRule
 from lifecycle_rules.core.vocabulary import LEVEL_RANK, Level
 from lifecycle_rules.kinds.episode import Episode
 from lifecycle_rules.pack import checks, words
@@ -282,3 +283,115 @@ def levels_in_words(pack: Pack, rule: DeadlineRule) -> str:
             parts.append(f"{level} at {words.amount(pack, raw, unit)} from the anchor "
                          f"— from {words.reached(th)}")
     return "; ".join(parts)
+
+
+# -- explained (``core/explain``): what the clock saw, without deciding anything new -----------
+
+
+@dataclass(frozen=True)
+class ClockTrace:
+    """One clock of the rule (one per step with ``for_each_step``): the anchor it took and
+    the events it passed over, the target, the band, the limit and each level's threshold."""
+
+    subject: str
+    step: str  # the target step (canonical)
+    anchor: Anchor  # with "*" replaced by the step
+    target: Target
+    anchor_day: dt.date | None
+    anchor_events: tuple[EventSeen, ...]
+    target_day: dt.date | None  # done (or passed) on
+    target_events: tuple[EventSeen, ...]
+    passed_by: str | None  # the later stage whose entry counts as the target done
+    band: int | None  # the by_investment band (its index), if the limit has bands
+    band_from: float | None  # its lower bound in 万元 (the previous band's ``below``), inclusive
+    band_below: float | None  # its upper bound, exclusive
+    limit: Threshold | None
+    due: dt.date | None
+    levels: tuple[LevelRule, ...]
+    why_none: Literal["no_anchor", "anchor_after_as_of", "target_before_anchor", "no_investment"] | None
+
+
+def _seen(facts: Facts, types: tuple[str, ...], steps: set[str], day: dt.date | None) -> tuple[EventSeen, ...]:
+    """The events of ``types`` on ``steps``, by date; the first on ``day`` is the one taken."""
+    found = sorted((e.date, i, e) for i, e in enumerate(facts.history.events)
+                   if e.type in types and e.step is not None and facts.pack.step_of.get(e.step) in steps)
+    out: list[EventSeen] = []
+    taken = False
+    for d, i, e in found:
+        role: Literal["chosen", "passed_over", "after_as_of"] = "passed_over"
+        if d > facts.as_of:
+            role = "after_as_of"
+        elif not taken and d == day:
+            role, taken = "chosen", True
+        out.append(EventSeen(i, d, e.type, e.step or "", role))
+    return tuple(out)
+
+
+def _anchor_events(facts: Facts, anchor: Anchor, day: dt.date | None) -> tuple[EventSeen, ...]:
+    step_of = facts.pack.step_of
+    if anchor.step_completed is not None:
+        return _seen(facts, ("step_completed",), {step_of[anchor.step_completed]}, day)
+    if anchor.step_started is not None:
+        return _seen(facts, ("step_started", "step_completed"), {step_of[anchor.step_started]}, day)
+    if anchor.stage_entered is not None:
+        _, by_completed, by_started = next(e for e in facts.pack.entries if e[0] == anchor.stage_entered)
+        done = _seen(facts, ("step_completed",), set(by_completed), day)
+        begun = _seen(facts, ("step_started", "step_completed"), set(by_started), day) if by_started else ()
+        return tuple(sorted({*done, *begun}, key=lambda s: (s.date, s.event)))
+    return ()  # a plan date
+
+
+def explain(pack: Pack, rule: DeadlineRule, facts: Facts) -> list[ClockTrace]:
+    """Each clock of the (active) rule as the compiled clock sees it on ``facts.as_of``."""
+    clock = pack.clocks[pack.rule_order[rule.id]]
+    assert isinstance(clock, DeadlineClock)
+    out: list[ClockTrace] = []
+    for c in clock.clocks:
+        anchor = facts.anchor_date(c.anchor)
+        target = facts.target_date(c.target)
+        own = facts.completed.get(c.step) if c.target.step_completed else facts.started.get(c.step)
+        passed = None
+        if target is not None and target != own:
+            passed = next(s for s in pack.after.get(c.step, ()) if facts.entries.get(s) == target)
+        index: int | None = 0
+        if len(c.bands) > 1:
+            inv = facts.history.project.investment_wan
+            index = None if inv is None else next(
+                k for k, b in enumerate(c.bands) if b.below is None or inv < b.below)
+        levels: tuple[LevelRule, ...] = ()
+        limit = due = None
+        if index is not None:
+            limit = limits(pack, rule)[index][1]
+            band = c.bands[index]
+            at = dict(band.levels)
+            due = band.due(anchor) if anchor is not None else None
+            levels = tuple(_level_rule(pack, rule, lv, th, limit, at[lv](anchor) if anchor else None)
+                           for lv, th in thresholds(pack, rule, limit).items())
+        why: Literal["no_anchor", "anchor_after_as_of", "target_before_anchor", "no_investment"] | None = None
+        if anchor is None:
+            why = "no_anchor"
+        elif anchor > facts.as_of:
+            why = "anchor_after_as_of"
+        elif target is not None and target <= anchor:
+            why = "target_before_anchor"
+        elif index is None:
+            why = "no_investment"
+        kinds = ("step_completed",) if c.target.step_completed else ("step_started", "step_completed")
+        out.append(ClockTrace(c.subject, c.step, c.anchor, c.target, anchor, _anchor_events(facts, c.anchor, anchor),
+                              target, _seen(facts, kinds, {c.step}, own), passed,
+                              index if len(c.bands) > 1 else None,
+                              c.bands[index - 1].below if index and len(c.bands) > 1 else None,
+                              c.bands[index].below if index is not None and len(c.bands) > 1 else None, limit, due,
+                              tuple(sorted(levels, key=lambda r: LEVEL_RANK[r.level])), why))
+    return out
+
+
+def _level_rule(pack: Pack, rule: DeadlineRule, level: Level, th: Threshold, limit: Threshold,
+                day: dt.date | None) -> LevelRule:
+    spec = rule.levels[level]
+    if spec == "limit":
+        return LevelRule(level, "limit", th, reached_on=day)
+    if spec.before_limit is not None:
+        return LevelRule(level, "before_limit", th, fraction=pack.number(spec.before_limit), limit=limit,
+                         reached_on=day)
+    return LevelRule(level, "duration", th, reached_on=day)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from itertools import pairwise
 from typing import TYPE_CHECKING, Literal
@@ -289,3 +290,57 @@ def levels_in_words(pack: Pack, rule: ShortfallRule) -> str:
     parts = [f"{level} at the {ordinal(rule.levels[level])} {what}{where}"
              for level in words.levels_sorted(rule.levels)]
     return "; ".join(parts) + f" ({how}; reached on the filing date of the report that makes the count)"
+
+
+# -- explained (``core/explain``): each month's reports and whether the month counts -------------
+
+
+@dataclass(frozen=True)
+class ReportSeen:
+    """One report of a month: when it was filed and what it says (counts: short or not
+    compliant; met; None: it says nothing the rule compares)."""
+
+    event: int
+    filed: dt.date
+    counts: bool | None
+    planned_wan: float | None
+    actual_wan: float | None
+    compliant: bool | None
+
+
+@dataclass(frozen=True)
+class MonthTrace:
+    """One month reported on by ``as_of``, and whether it counts then: ``counted`` (its
+    latest report shows it short), ``met``, ``corrected`` (counted once, a later report shows
+    it met), ``silent`` (no report says), ``outside_stages`` (the month ends outside them)."""
+
+    period: str
+    stage: str | None  # on the month's last day
+    reports: tuple[ReportSeen, ...]  # in filing order; the latest that says decides
+    state: Literal["counted", "met", "corrected", "silent", "outside_stages"]
+
+
+def explain(pack: Pack, rule: ShortfallRule, facts: Facts) -> list[MonthTrace]:
+    """Every month the rule's reports name by ``facts.as_of``, by ``_qualifies`` and the stage."""
+    wanted = set(rule.stages) if rule.stages is not None else None
+    by_month: dict[str, list[ReportSeen]] = {}
+    for i, e in facts.of_type(rule.report):  # sorted by date
+        if e.period is not None:
+            by_month.setdefault(e.period, []).append(
+                ReportSeen(i, e.date, _qualifies(rule, e), e.planned_wan, e.actual_wan, e.compliant))
+    out: list[MonthTrace] = []
+    for period in sorted(by_month, key=_index):
+        reports = by_month[period]
+        stage = facts.stage_at(_period_end(period))
+        said = [r.counts for r in reports if r.counts is not None]
+        state: Literal["counted", "met", "corrected", "silent", "outside_stages"]
+        if wanted is not None and stage not in wanted:
+            state = "outside_stages"
+        elif not said:
+            state = "silent"
+        elif said[-1]:
+            state = "counted"
+        else:
+            state = "corrected" if any(said) else "met"
+        out.append(MonthTrace(period, stage, tuple(reports), state))
+    return out

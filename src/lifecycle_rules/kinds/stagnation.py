@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from lifecycle_rules.core.dates import crossing
+from lifecycle_rules.core.explain_model import LevelRule
 from lifecycle_rules.core.vocabulary import LEVEL_RANK, Level
 from lifecycle_rules.kinds.episode import Episode
 from lifecycle_rules.pack import checks, words
@@ -112,3 +113,57 @@ def measures(rule: StagnationRule) -> str:
 
 def levels_in_words(pack: Pack, rule: StagnationRule) -> str:
     return words.duration_levels(pack, dict(rule.levels), "without progress")
+
+
+# -- explained (``core/explain``): each silence the clock saw, raised or not ---------------------
+
+
+@dataclass(frozen=True)
+class SilenceTrace:
+    """One silence in the watched stages: from the stretch's start or a progress event to the
+    next progress (or leaving the stages); ``why_none`` says why it raised no episode."""
+
+    start: dt.date
+    stage: str | None
+    started_by: int | None  # the progress event that restarted the clock (None: the stretch's start)
+    end: dt.date | None
+    ended_by: int | None  # the progress event that ended it (None: the stages left, or still silent)
+    levels: tuple[LevelRule, ...]
+    why_none: Literal["progress_before_first_level", "first_level_after_as_of"] | None
+
+
+def explain(pack: Pack, rule: StagnationRule, facts: Facts) -> list[SilenceTrace]:
+    """Every silence of the watched stretches, by the compiled clock's level days."""
+    clock = pack.clocks[pack.rule_order[rule.id]]
+    assert isinstance(clock, StagnationClock)
+    wanted = set(rule.stages)
+    stretches: list[tuple[dt.date, dt.date | None]] = []
+    for span in facts.spans:
+        if span.stage in wanted:
+            if stretches and stretches[-1][1] == span.start:
+                stretches[-1] = (stretches[-1][0], span.end)
+            else:
+                stretches.append((span.start, span.end))
+    kinds = set(rule.progress)
+    first_event: dict[dt.date, int] = {}
+    for i, e in facts.events:
+        if e.type in kinds:
+            first_event.setdefault(e.date, i)
+    out: list[SilenceTrace] = []
+    for start, end in stretches:
+        anchors = [start] + [d for d in sorted(first_event) if start < d and (end is None or d < end)]
+        for k, anchor in enumerate(anchors):
+            nxt = anchors[k + 1] if k + 1 < len(anchors) else end
+            days = sorted(((lv, at(anchor)) for lv, at in clock.clocks.items()),
+                          key=lambda p: (p[1], LEVEL_RANK[p[0]]))
+            why: Literal["progress_before_first_level", "first_level_after_as_of"] | None = None
+            if nxt is not None and days[0][1] > nxt:
+                why = "progress_before_first_level"
+            elif days[0][1] > facts.as_of:
+                why = "first_level_after_as_of"
+            levels = tuple(LevelRule(lv, "duration", pack.duration(rule.levels[lv]), reached_on=d)
+                           for lv, d in sorted(days, key=lambda p: LEVEL_RANK[p[0]]))
+            ended_by = first_event[anchors[k + 1]] if k + 1 < len(anchors) else None
+            out.append(SilenceTrace(anchor, facts.stage_at(anchor), first_event[anchor] if k else None, nxt,
+                                    ended_by, levels, why))
+    return out

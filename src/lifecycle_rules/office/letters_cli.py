@@ -29,7 +29,7 @@ INDEX_SIDES = ("函件清单.rejects.jsonl", "函件清单.notices.jsonl")
 
 
 def add_parser(sub: Any, name: str) -> None:
-    from lifecycle_rules.io.cli import _calendar_option, _date, _param, _sheet_option
+    from lifecycle_rules.io.cli import _calendar_option, _date, _effective_option, _param, _sheet_option
 
     p = sub.add_parser(name, help="write a Word letter (.docx) per warning the levels call for "
                        "(预警提示函, 督办 ...) and 函件清单.xlsx; needs lifecycle-rules[reports]",
@@ -64,6 +64,7 @@ def add_parser(sub: Any, name: str) -> None:
     p.add_argument("--param", action="append", type=_param, default=[], metavar="NAME=VALUE",
                    help="set a pack parameter (repeatable)")
     _calendar_option(p)
+    _effective_option(p)
     p.add_argument("--quiet", action="store_true", help="no summary on stderr")
 
 
@@ -114,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     folder.check()
     template = LetterTemplate.load(args.template)
     calendar = run_calendar(args.calendar)
-    pack = load_pack(args.pack, dict(args.param), calendar)
+    pack = load_pack(args.pack, dict(args.param), calendar, args.as_of, args.allow_outside_effective)
     with locked([("-o", folder.target)]), folder:
         lines, rejected = _write(args, pack, template, folder)
     if not args.quiet:

@@ -2,8 +2,10 @@
 
 ``-o x.json`` / ``x.jsonl`` write ``RateValue.to_dict()`` rows (the machine's keys). ``-o
 x.csv`` / ``x.xlsx`` write the office's table (``--columns office``, the default): 指标, 数值
-(a percentage cell), 分子, 分母, 统计区间, 政策依据 (cited by the policy's document number)
-and 说明 (why a rate has no value); an ``.xlsx`` has a second sheet, 指标说明, saying what
+(a percentage cell), 分子, 分母, 统计区间, 政策依据 (cited by the policy's document number),
+说明 (why a rate has no value), and the provenance every row carries: 评估日期, 规则包
+(id@version) and 规则包摘要 (``Pack.digest``; the machine's rows: ``as_of``, ``pack``,
+``pack_digest``); an ``.xlsx`` has a second sheet, 指标说明, saying what
 each rate counts: numerator, denominator, window and the pack's reading. ``--columns
 contract`` writes the machine's keys to a CSV or XLSX too.
 """
@@ -25,11 +27,12 @@ from lifecycle_rules.pack.spec import ProjectSet, RateDef, ReportSum
 __all__ = ["DEFINITIONS", "RATES", "rate_rows", "rate_sheets", "run_rates"]
 
 RATES = Table(
-    ("name", "value", "numerator", "denominator", "window", "clause", "notes"),
+    ("name", "value", "numerator", "denominator", "window", "clause", "notes", "as_of", "pack", "pack_digest"),
     {"name": "指标", "value": "数值", "numerator": "分子", "denominator": "分母", "window": "统计区间",
-     "clause": "政策依据", "notes": "说明"},
-    "指标", widths={"name": 18, "value": 10, "numerator": 12, "denominator": 12, "window": 26, "clause": 28,
-                  "notes": 50},
+     "clause": "政策依据", "notes": "说明", "as_of": "评估日期", "pack": "规则包", "pack_digest": "规则包摘要"},
+    "指标", dates=frozenset({"as_of"}),
+    widths={"name": 18, "value": 10, "numerator": 12, "denominator": 12, "window": 26, "clause": 28,
+            "notes": 50, "as_of": 11, "pack": 16, "pack_digest": 26},
     wrap=frozenset({"name", "window", "clause", "notes"}), percent=frozenset({"value"}), office=True,
 )
 DEFINITIONS = Table(
@@ -79,14 +82,17 @@ def _notes(rate: RateValue, defn: RateDef | None) -> str:
 
 
 def rate_rows(pack: Pack, values: Sequence[RateValue]) -> list[dict[str, Any]]:
-    """The rates in the office's words (keys of ``RATES``)."""
+    """The rates in the office's words (keys of ``RATES``), each with its provenance: the
+    day (the end of its window), the pack as id@version and its digest."""
     defs = {r.id: r for r in pack.spec.rates}
+    label, digest = pack.label, pack.digest
     return [{
         "name": v.name, "value": "—" if v.value is None else v.value,
         "numerator": whole(v.numerator), "denominator": whole(v.denominator),
         "window": f"{cn_date(v.window_start)}至{cn_date(v.window_end)}" if v.window_start
         else f"截至{cn_date(v.window_end)}",
         "clause": pack.cite(v.clause), "notes": _notes(v, defs.get(v.id)),
+        "as_of": v.window_end, "pack": label, "pack_digest": digest,
     } for v in values]
 
 
@@ -151,6 +157,8 @@ def run_rates(args: argparse.Namespace, pack: Pack, records: Callable[[], Iterat
         rows = [v.to_dict() for v in values]
         for row in rows:
             row["numerator"], row["denominator"] = whole(row["numerator"]), whole(row["denominator"])
+            # Which policy produced the rate (as every warning row: SPEC §4).
+            row.update(as_of=args.as_of.isoformat(), pack=pack.label, pack_digest=pack.digest)
         office = rate_sheets(pack, values) if args.columns == "office" else None
         writers.write_rates(args.output, rows, office)
     for v in values:

@@ -67,6 +67,7 @@ def add_parser(sub: Any, name: str) -> None:
     p.add_argument("--param", action="append", type=cli._param, default=[], metavar="NAME=VALUE",
                    help="set a pack parameter (repeatable)")
     cli._calendar_option(p)
+    cli._effective_option(p)
     p.add_argument("--quiet", action="store_true", help="no summary on stderr")
 
 
@@ -110,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     fmt = _format(args)
     since = _check_usage(args)
     calendar = run_calendar(args.calendar)
-    pack = load_pack(args.pack, dict(args.param), calendar)
+    pack = load_pack(args.pack, dict(args.param), calendar, args.as_of, args.allow_outside_effective)
     rejects_path, notices_path, stale = side_paths(args)
     outputs = [("-o", args.output), ("--rejects" if args.rejects else "rejects file", rejects_path),
                ("--notices" if args.notices else "notices file", notices_path)]

@@ -3,7 +3,8 @@
 The columns are ``office.words.COLUMNS`` (one ``office_row`` a warning, built in the
 worker that evaluated it). An ``.xlsx`` is one workbook of three sheets: 预警 (the
 warnings), 未能读取的记录 (the rejects: 文件, 行, 项目代码, 列, 问题) and 说明 (the notices:
-what was not evaluated, or not written, and why); each sheet has its header in row 1,
+what was not evaluated, or not written, and why; with the day and the pack of the run); the
+warnings end with their provenance (评估日期, 规则包 as id@version, 规则包摘要); each sheet has its header in row 1,
 frozen and filtered, real date cells, wrapped long text and an A4 landscape print setup
 with the header on every page. A ``.csv`` (UTF-8 with BOM) holds the warnings, and the
 rejects and notices go to CSV files beside it, ``x.csv.rejects.csv`` and
@@ -40,7 +41,7 @@ WARNINGS = Table(
     widths={"project_id": 16, "project_name": 24, "region": 12, "title": 16, "subject": 14, "color": 8,
             "level_name": 10, "since": 11, "due": 11, "status": 10, "tier": 8, "responsible": 22,
             "action": 20, "stage": 12, "closed_on": 11, "pushes": 8, "clause": 20, "message": 50,
-            "rule": 16, "key": 30},
+            "rule": 16, "key": 30, "as_of": 11, "pack": 16, "pack_digest": 26},
     wrap=_LONG, fills={"color": {"红灯": "FFC7CE", "橙灯": "FCD5B4", "黄灯": "FFEB9C"}}, office=True,
 )
 
@@ -68,9 +69,11 @@ REJECTS = Table(
     wrap=frozenset({"file", "field", "message"}), convert=_located, office=True,
 )
 NOTICES = Table(
-    ("file", "locator", "project_id", "notice"),
-    {"file": "文件", "locator": "行", "project_id": "项目代码", "notice": "说明"},
-    "说明", widths={"file": 30, "locator": 10, "project_id": 16, "notice": 80},
+    ("file", "locator", "project_id", "notice", "as_of", "pack"),
+    {"file": "文件", "locator": "行", "project_id": "项目代码", "notice": "说明", "as_of": "评估日期",
+     "pack": "规则包"},
+    "说明", dates=frozenset({"as_of"}),
+    widths={"file": 30, "locator": 10, "project_id": 16, "notice": 80, "as_of": 11, "pack": 16},
     wrap=frozenset({"file", "notice"}), convert=_located, office=True,
 )
 

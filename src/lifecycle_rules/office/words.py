@@ -47,9 +47,14 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("message", "预警内容"),
     ("rule", "规则编号"),
     ("key", "预警编号"),
+    # Which policy produced the row (SPEC §4's provenance): the day evaluated, the pack
+    # as id@version and the digest of its content and the parameter values in force.
+    ("as_of", "评估日期"),
+    ("pack", "规则包"),
+    ("pack_digest", "规则包摘要"),
 )
 HEADERS: dict[str, str] = dict(COLUMNS)
-DATE_COLUMNS = frozenset({"since", "due", "closed_on"})
+DATE_COLUMNS = frozenset({"since", "due", "closed_on", "as_of"})
 TIER_WORDS = {1: "一级", 2: "二级", 3: "三级", 4: "四级"}
 
 
@@ -77,6 +82,9 @@ def office_row(pack: Pack, result: Result, w: ProjectWarning) -> dict[str, Any]:
         "message": w.message,
         "rule": w.rule,
         "key": w.key,
+        "as_of": w.as_of or result.as_of,
+        "pack": w.pack or result.pack,
+        "pack_digest": w.pack_digest or result.pack_digest,
     }
 
 

@@ -33,6 +33,7 @@ gives another positive number. ``io/calendars.py`` contains calendar packages wi
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import os
@@ -50,9 +51,12 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple, TypeVar
 
 from lifecycle_rules.core.dates import WorkCalendar
+from lifecycle_rules.core.results import as_of_day
 from lifecycle_rules.errors import PackError
+from lifecycle_rules.pack import versions
 from lifecycle_rules.pack.compile import Pack
 from lifecycle_rules.pack.load import load_pack_dir
+from lifecycle_rules.pack.versions import parse_ref
 
 GROUP = "lifecycle_rules.packs"
 TRUSTED = "lifecycle_rules._builtin:"  # entry points of the built-in packs, called directly
@@ -316,32 +320,102 @@ def discover(calendar: WorkCalendar | None = None) -> list[PackEntry]:
         except Exception as exc:  # a broken pack must not stop the others
             out.append(PackEntry(ep.name, origin, None, _said(exc)))
         else:
-            if pack.id != ep.name:
-                out.append(PackEntry(ep.name, origin, None,
-                                     f"PackError: the pack's id is {pack.id!r}, not {ep.name!r}"))
-            else:
-                out.append(PackEntry(ep.name, origin, pack, None))
-    return out
+            mismatch = _mismatch(ep, pack)
+            out.append(PackEntry(ep.name, origin, None if mismatch else pack,
+                                 f"PackError: {mismatch}" if mismatch else None))
+    return _once(out)
+
+
+def _mismatch(ep: EntryPoint, pack: Pack) -> str | None:
+    """What is wrong with ``pack`` as the pack of ``ep``: an entry point named ``ID`` must
+    give the pack ``ID``, one named ``ID@VERSION`` that version of it."""
+    pack_id, version = parse_ref(ep.name)
+    if pack.id != pack_id:
+        return f"the pack's id is {pack.id!r}, not {pack_id!r}"
+    if version is not None and pack.spec.version != version:
+        return f"the pack's version is {pack.spec.version!r}, not {version!r} (entry point {ep.name})"
+    return None
+
+
+def _once(entries: list[PackEntry]) -> list[PackEntry]:
+    """Every entry whose pack id and version another entry also gives becomes a failure
+    naming both: which of the two a run would use is not for this package to guess."""
+    origins: dict[str, list[str]] = {}
+    for e in entries:
+        if e.pack is not None:
+            origins.setdefault(e.pack.label, []).append(e.origin)
+    return [PackEntry(e.id, e.origin, None, f"PackError: {e.pack.label} is installed more than once "
+                      f"({'; '.join(origins[e.pack.label])}); uninstall all but one")
+            if e.pack is not None and len(origins[e.pack.label]) > 1 else e for e in entries]
 
 
 def load_pack(ref: str | Path, parameters: Mapping[str, Any] | None = None,
-              calendar: WorkCalendar | None = None) -> Pack:
-    """A pack by id (built-in or plugin) or by path to its directory, on ``calendar``
-    (default: the years chinesecalendar knows; the public ``lifecycle_rules.load_pack``
-    adds installed calendar packages: ``io.calendars.load_calendar``). Only the entry point
-    of that id is loaded; a plugin's is called in a thread given ``timeout()`` seconds, and
-    what goes wrong in it is one ``PackError`` naming the plugin (see the module's docstring)."""
+              calendar: WorkCalendar | None = None, as_of: dt.date | str | None = None,
+              allow_outside_effective: bool = False) -> Pack:
+    """A pack by id (built-in or plugin), by ``id@version``, or by path to its directory, on
+    ``calendar`` (default: the years chinesecalendar knows; the public
+    ``lifecycle_rules.load_pack`` adds installed calendar packages: ``io.calendars.load_calendar``).
+
+    Several versions of one id may be installed (entry points named ``ID`` or
+    ``ID@VERSION``, the pack's own ``id`` and ``version`` deciding): ``id@version`` takes
+    that version exactly; a bare id the newest by version, or with ``as_of`` the version
+    in force on that day (``pack.versions.choose``). With ``as_of`` the pack taken is
+    checked against its effective dates (``versions.check_effective``): outside them is a
+    PackError unless ``allow_outside_effective``. With one version installed, a bare id
+    loads that one entry point only; a plugin's is called in a thread given ``timeout()``
+    seconds, and what goes wrong in it is one ``PackError`` naming the plugin (see the
+    module's docstring). A version that must be looked at to choose and fails to load is
+    such an error too: no other version is taken in its place."""
+    day = None if as_of is None else as_of_day(as_of)
     path = Path(ref)
     if isinstance(ref, Path) or "/" in str(ref) or "\\" in str(ref) or path.is_dir():
-        return load_pack_dir(path, parameters, calendar)
-    matches = [ep for ep in _entry_points() if ep.name == ref]
-    if not matches:
+        pack = load_pack_dir(path, parameters, calendar)
+    else:
+        pack = _by_id(str(ref), calendar, day, allow_outside_effective).with_parameters(parameters or {})
+    if day is not None:
+        versions.check_effective(pack, day, allow_outside_effective)
+    return pack
+
+
+def _by_id(ref: str, calendar: WorkCalendar | None, day: dt.date | None, allow: bool) -> Pack:
+    """The installed pack ``ref`` (``ID`` or ``ID@VERSION``) names, as ``load_pack`` says."""
+    pack_id, version = parse_ref(ref)
+    eps = [ep for ep in _entry_points() if parse_ref(ep.name)[0] == pack_id]
+    if not eps:
         known = ", ".join(ep.name for ep in _entry_points()) or "none"
-        raise PackError(f"no pack named {ref!r} is installed (installed: {known}); "
-                        "give a pack id or a path to a pack directory")
-    ep = matches[0]
+        raise PackError(f"no pack named {pack_id!r} is installed (installed: {known}); "
+                        "give a pack id, id@version, or a path to a pack directory")
+    if version is not None:
+        named = [ep for ep in eps if ep.name == ref]
+        # an entry point named ID@VERSION answers alone; else each one named ID is looked at
+        eps = named or [ep for ep in eps if ep.name == pack_id]
+    elif len(eps) == 1:
+        return _load_entry(eps[0], calendar)
+    packs = [_load_entry(ep, calendar) for ep in eps]
+    if version is not None:
+        packs = [p for p in packs if p.spec.version == version]
+        if not packs:
+            have = ", ".join(sorted({e.name for e in _entry_points() if parse_ref(e.name)[0] == pack_id}))
+            raise PackError(f"no installed pack is {ref} (entry points of {pack_id}: {have}; "
+                            f"'lifecycle-rules packs' lists each version)")
+    labels = [p.label for p in packs]
+    twice = sorted({label for label in labels if labels.count(label) > 1})
+    if twice:
+        raise PackError(f"{', '.join(twice)} is installed more than once ({'; '.join(p.source for p in packs)}); "
+                        "uninstall all but one")
+    if version is not None:  # that version exactly: load_pack checks its dates
+        return packs[0]
+    return packs[versions.choose([p.spec for p in packs], day, allow)]
+
+
+def _load_entry(ep: EntryPoint, calendar: WorkCalendar | None) -> Pack:
+    """The pack of one entry point (no parameters set), checked against the entry point's name."""
     try:
         directory = _directory(ep)
     except PluginFailure as exc:
         raise PackError(f"pack plugin {ep.name!r} ({ep.value}) failed to load: {exc}") from None
-    return load_pack_dir(directory, parameters, calendar)
+    pack = load_pack_dir(directory, None, calendar)
+    mismatch = _mismatch(ep, pack)
+    if mismatch:
+        raise PackError(f"pack plugin {ep.name!r} ({ep.value}): {mismatch}")
+    return pack

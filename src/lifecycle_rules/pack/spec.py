@@ -232,6 +232,26 @@ class PolicyRef(BaseModel):
     status: str = ""
 
 
+class Effective(BaseModel):
+    """When this version of the pack is in force (生效日期): ``from`` its first day, ``until``
+    its last (both inclusive). ``null`` means the text does not state the day: no bound is
+    checked on that side (``until: null``: in force until a newer version replaces it).
+    ``draft: true`` marks a draft for comment (征求意见稿): it has no force of its own and
+    is evaluated as the office's working rules; its dates, if stated, are still checked."""
+
+    model_config = _STRICT
+    from_: dt.date | None = Field(alias="from", description="the first day in force; null: not stated")
+    until: dt.date | None = Field(description="the last day in force; null: not stated (no end)")
+    draft: bool = Field(default=False, description="a draft for comment (征求意见稿): no force of its own")
+    reading: str | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> Effective:
+        if self.from_ is not None and self.until is not None and self.until < self.from_:
+            raise ValueError(f"until {self.until.isoformat()} is before from {self.from_.isoformat()}")
+        return self
+
+
 class NotEncoded(BaseModel):
     """A clause the pack read and deliberately does not turn into warnings, and why."""
 
@@ -248,6 +268,9 @@ class PackSpec(BaseModel):
     version: str = Field(min_length=1)
     city: str
     policy: PolicyRef
+    effective: Effective | None = Field(
+        default=None, description="when this version is in force (from, until; null: not stated); "
+        "without it, no dates are stated and none is checked")
     levels: dict[Level, LevelDef] = Field(min_length=1)
     parameters: dict[str, Parameter] = {}
     scope: Condition | None = None
@@ -290,6 +313,7 @@ __all__ = [  # what other modules import from here, the kinds' models and shared
     "DeadlineRule",
     "Duration",
     "EarlyLevel",
+    "Effective",
     "Ladder",
     "LevelDef",
     "Limit",

@@ -150,16 +150,21 @@ def evaluate(
 ) -> Result:
     """The warnings of one project standing on ``as_of``, decided by durable-rules.
 
-    Equal to ``lifecycle_rules.evaluate(pack, history, as_of, include_closed=...)``."""
+    Equal to ``lifecycle_rules.evaluate(pack, history, as_of, include_closed=...)``, its
+    rows' provenance included; ``as_of`` is checked as the native engine checks it (the
+    same ``as_of_day``, the same error), before the history is read."""
     day = as_of_day(as_of)
     hist = parse_history(history)
+    # This pack's, not the ruleset's (a ruleset is shared by packs of equal content and
+    # parameters, which may have been compiled on other calendars).
+    provenance = (pack.label, pack.digest)
     with host._LOCK:  # read here, not imported: a forked child gets a lock of its own
         plan = _compiled(pack)
         sid = _take_sid()
         run = _Run(sid=sid, plan=plan, today=day.toordinal())
         _ACTIVE[sid] = run
         try:
-            return _evaluate(plan, run, hist, day, include_closed)
+            return _evaluate(plan, run, hist, day, include_closed, provenance)
         finally:
             del _ACTIVE[sid]
             _free_sid(plan.name, sid, run.asserted)

@@ -27,17 +27,21 @@ _OPEN = 10**8  # the end of an open span, as a day ordinal
 Clocks = dict[int, list[tuple[str, Fact]]]  # per rule index: (clock id, clock fact)
 
 
-def _evaluate(plan: _Plan, run: _Run, hist: History, day: dt.date, include_closed: bool) -> Result:
+def _evaluate(plan: _Plan, run: _Run, hist: History, day: dt.date, include_closed: bool,
+              provenance: tuple[str, str]) -> Result:
+    """``provenance``: the evaluated pack's id@version and digest (``Pack.digest``), which
+    every row and the Result carry (SPEC §4)."""
     pack = plan.pack
     project = hist.project
     pid = project.id
     proj = _project_fields(plan, project)
+    label, digest = provenance
 
     # 0. Scope, the rules that apply, the investment band of banded limits.
     run.assert_facts([{"t": "today", "day": day.toordinal()}, {"t": "subj", "role": "project", **proj}])
     if not run.in_scope:
         clause = f" ({pack.spec.scope_clause})" if pack.spec.scope_clause else ""
-        return Result(project_id=pid, as_of=day, pack=pack.label, project_name=project.name,
+        return Result(project_id=pid, as_of=day, pack=label, pack_digest=digest, project_name=project.name,
                       region=project.region,
                       notices=(f"project is outside the pack's scope{clause}; no rule applies",))
 
@@ -58,8 +62,9 @@ def _evaluate(plan: _Plan, run: _Run, hist: History, day: dt.date, include_close
     # 5. Tiers.
     tiers = _tiers(pack, run, facts, episodes, standing, undecided, notices)
     # 6. Responsible units, and the warnings.
-    warnings = _warnings(plan, run, hist, episodes, standing, tiers, proj, include_closed)
-    return Result(project_id=pid, as_of=day, pack=pack.label, project_name=project.name,
+    warnings = _warnings(plan, run, hist, episodes, standing, tiers, proj, include_closed,
+                         {"as_of": day, "pack": label, "pack_digest": digest})
+    return Result(project_id=pid, as_of=day, pack=label, pack_digest=digest, project_name=project.name,
                   region=project.region, warnings=tuple(warnings),
                   notices=_notice_texts(run, notices, keyed), unknown_years=tuple(sorted(unknown_years)))
 
@@ -225,7 +230,7 @@ def _cadence_clocks(plan: _Plan, run: _Run, facts: Facts, i: int, pending: dict[
         for _ref, start, label in sorted(run.stay.get(i, ())):
             firsts.setdefault(start, label)  # the first period of each stay
         owed = [item for item in owed if item[0] in firsts.values()]
-    for label, _ref, due_n, stage in owed:
+    for label, ref, due_n, stage in owed:
         due = dt.date.fromordinal(due_n)
         levels = _level_days(due, plan.durations[i], plan.pack.calendar)
         w = f"c{i}#{label}"
@@ -234,7 +239,8 @@ def _cadence_clocks(plan: _Plan, run: _Run, facts: Facts, i: int, pending: dict[
         out.append((w, fact))
         if isinstance(rule, CadenceRule) and rule.ends_with_stage:
             # The stay's end (shared plumbing: Facts' spans) clears what is still owed.
-            end = next((sp.end for sp in facts.spans if sp.stage == stage), None)
+            end = next((sp.end for sp in facts.spans if sp.stage == stage and sp.start.toordinal() <= ref
+                        and (sp.end is None or ref < sp.end.toordinal())), None)
             if end is not None:
                 run.clears.setdefault(w, set()).add(end.toordinal())
                 left.append({"t": "clr", "w": w, "day": end.toordinal()})

@@ -152,9 +152,11 @@ def _severity(pack: Pack, run: _Run, facts: Facts, tiers: dict[str, int], notice
 
 
 def _warnings(plan: _Plan, run: _Run, hist: History, episodes: list[_Episode], standing: Standing,
-              tiers: dict[str, int], proj: Fact, include_closed: bool) -> list[ProjectWarning]:
+              tiers: dict[str, int], proj: Fact, include_closed: bool,
+              provenance: dict[str, Any]) -> list[ProjectWarning]:
     """The standing warnings (closed ones only with ``include_closed``), in the order of
-    their rules, then subject and key."""
+    their rules, then subject and key; each with ``provenance`` (``as_of``, ``pack``,
+    ``pack_digest``: SPEC §4)."""
     kept = [ep for ep in episodes if ep.w in standing]
     _assert_subjects(run, kept, proj)
     warnings: list[ProjectWarning] = []
@@ -162,7 +164,7 @@ def _warnings(plan: _Plan, run: _Run, hist: History, episodes: list[_Episode], s
         st = standing[ep.w]
         if st["status"] == "closed" and not include_closed:
             continue
-        warnings.append(_warning(plan, run, hist, ep, st, tiers.get(ep.w)))
+        warnings.append(_warning(plan, run, hist, ep, st, tiers.get(ep.w), provenance))
     warnings.sort(key=lambda w: (plan.pack.rule_order[w.rule], w.subject, w.key))
     return warnings
 
@@ -186,7 +188,7 @@ def _assert_subjects(run: _Run, kept: list[_Episode], proj: Fact) -> None:
 
 
 def _warning(plan: _Plan, run: _Run, hist: History, ep: _Episode, st: dict[str, Any],
-             tier: int | None) -> ProjectWarning:
+             tier: int | None, provenance: dict[str, Any]) -> ProjectWarning:
     pack = plan.pack
     spec = pack.spec
     rule = pack.rules[ep.index]
@@ -236,6 +238,7 @@ def _warning(plan: _Plan, run: _Run, hist: History, ep: _Episode, st: dict[str, 
         stage=ep.stage,
         closed_on=closed_on,
         pushes=pushes,
+        **provenance,
     )
 
 
