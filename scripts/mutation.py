@@ -142,7 +142,7 @@ def prepare(workdir: Path, modules: list[str]) -> list[str]:
         f"also_copy = {json.dumps([c for c in COPIED if c not in ('src', 'tests')])}",
         f"only_mutate = {json.dumps(only)}",
         f"pytest_add_cli_args_test_selection = {json.dumps(tests)}",
-        f"pytest_add_cli_args = {json.dumps(['-p', 'no:cacheprovider', '-x', '-q', *DESELECT])}",
+        f"pytest_add_cli_args = {json.dumps(['-p', 'no:cacheprovider', '-p', 'no:xdist', '-x', '-q', *DESELECT])}",
         "use_git_change_detection = false",
         "timeout_multiplier = 10.0",
     ]) + "\n"
