@@ -103,11 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "OUTPUT.notices.csv beside the office's CSV, a sheet of the office's XLSX, or stderr)")
     ev.add_argument("--allow-rejects", action="store_true", help="exit 0 even if records were rejected")
     ev.add_argument("--jobs", type=_jobs, default=1, help="worker processes (0: all cores)")
-    ev.add_argument("--encoding", help="CSV encoding (default: detect UTF-8 or GBK)")
-    ev.add_argument("--mapping", type=Path, help="YAML column mapping for CSV/XLSX")
-    ev.add_argument("--layout", choices=["auto", "jsonl", "wide", "tables"], default="auto")
-    ev.add_argument("--events", type=Path, help="events table, with a projects table as FILE")
-    _sheet_option(ev)
+    reader_options(ev)
     ev.add_argument("--include-closed", action="store_true", help="also list closed warnings")
     ev.add_argument("--engine", choices=["native", "durable"], default="native",
                     help="durable: the second, independent engine (durable-rules), for checking")
@@ -123,11 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     ra.add_argument("--as-of", required=True, type=_date)
     ra.add_argument("inputs", nargs="+", type=Path, metavar="FILE")
     ra.add_argument("-o", "--output", type=Path, help="write the rates as .json, .jsonl, .csv or .xlsx")
-    ra.add_argument("--encoding")
-    ra.add_argument("--mapping", type=Path)
-    ra.add_argument("--layout", choices=["auto", "jsonl", "wide", "tables"], default="auto")
-    ra.add_argument("--events", type=Path)
-    _sheet_option(ra)
+    reader_options(ra)
     ra.add_argument("--param", action="append", type=_param, default=[], metavar="NAME=VALUE")
     ra.add_argument("--allow-rejects", action="store_true")
     _columns_option(ra)
@@ -174,6 +166,24 @@ _COMMANDS: dict[str, str] = {
     "explain": "lifecycle_rules.io.explain_cli",
     "diff": "lifecycle_rules.io.diff_cli",
 }
+
+
+def reader_options(p: argparse.ArgumentParser) -> None:
+    """How input files are read, the same for every command that reads histories:
+    --encoding, --mapping, --layout, --events, --sheet."""
+    p.add_argument("--encoding", help="CSV encoding (default: detect UTF-8 or GBK)")
+    p.add_argument("--mapping", type=Path, help="YAML column mapping for CSV/XLSX")
+    p.add_argument("--layout", choices=["auto", "jsonl", "wide", "tables"], default="auto")
+    p.add_argument("--events", type=Path, help="events table, with a projects table as FILE")
+    _sheet_option(p)
+
+
+def pack_options(p: argparse.ArgumentParser) -> None:
+    """Which policy a command runs: --param (repeatable), --calendar, --allow-outside-effective."""
+    p.add_argument("--param", action="append", type=_param, default=[], metavar="NAME=VALUE",
+                   help="set a pack parameter (repeatable)")
+    _calendar_option(p)
+    _effective_option(p)
 
 
 def _sheet_option(p: argparse.ArgumentParser) -> None:

@@ -47,7 +47,7 @@ FIELD_WORDS = {"level": "等级", "since": "预警日期", "due": "期限", "tie
 
 
 def add_parser(sub: Any, name: str) -> None:
-    from lifecycle_rules.io.cli import _calendar_option, _date, _param, _sheet_option
+    from lifecycle_rules.io.cli import _calendar_option, _date, _param, reader_options
 
     p = sub.add_parser(name, help="compare the warnings of two packs (or versions, or parameters) on the same "
                        "histories", description="Warnings added, removed and changed when the histories are "
@@ -67,11 +67,7 @@ def add_parser(sub: Any, name: str) -> None:
     p.add_argument("--allow-outside-effective", action="store_true",
                    help="use a pack even if --as-of is outside its effective dates")
     p.add_argument("--allow-rejects", action="store_true", help="exit 0 even if records were rejected")
-    p.add_argument("--encoding", help="CSV encoding (default: detect UTF-8 or GBK)")
-    p.add_argument("--mapping", type=Path, help="YAML column mapping for CSV/XLSX")
-    p.add_argument("--layout", choices=["auto", "jsonl", "wide", "tables"], default="auto")
-    p.add_argument("--events", type=Path, help="events table, with a projects table as FILE")
-    _sheet_option(p)
+    reader_options(p)
     _calendar_option(p)
 
 

@@ -20,7 +20,7 @@ from lifecycle_rules.errors import HistoryError, LifecycleRulesError
 
 
 def add_parser(sub: Any, name: str) -> None:
-    from lifecycle_rules.io.cli import _calendar_option, _date, _effective_option, _param, _sheet_option
+    from lifecycle_rules.io.cli import _date, pack_options, reader_options
 
     p = sub.add_parser(name, help="why each warning of one project fired, or did not, on a day",
                        description="The trace of each rule on one project and day: whether it applies, the "
@@ -35,15 +35,8 @@ def add_parser(sub: Any, name: str) -> None:
     p.add_argument("--rule", metavar="RULE", help="only this rule (its id, e.g. jd.land-to-start)")
     p.add_argument("--format", choices=["text", "json"], default="text",
                    help="text (default): in the office's words; json: the trace's keys (docs/explain.md)")
-    p.add_argument("--encoding", help="CSV encoding (default: detect UTF-8 or GBK)")
-    p.add_argument("--mapping", type=Path, help="YAML column mapping for CSV/XLSX")
-    p.add_argument("--layout", choices=["auto", "jsonl", "wide", "tables"], default="auto")
-    p.add_argument("--events", type=Path, help="events table, with a projects table as FILE")
-    _sheet_option(p)
-    p.add_argument("--param", action="append", type=_param, default=[], metavar="NAME=VALUE",
-                   help="set a pack parameter (repeatable)")
-    _calendar_option(p)
-    _effective_option(p)
+    reader_options(p)
+    pack_options(p)
 
 
 def run(args: argparse.Namespace) -> int:

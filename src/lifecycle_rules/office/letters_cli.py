@@ -29,7 +29,7 @@ INDEX_SIDES = ("函件清单.rejects.jsonl", "函件清单.notices.jsonl")
 
 
 def add_parser(sub: Any, name: str) -> None:
-    from lifecycle_rules.io.cli import _calendar_option, _date, _effective_option, _param, _sheet_option
+    from lifecycle_rules.io.cli import _date, pack_options, reader_options
 
     p = sub.add_parser(name, help="write a Word letter (.docx) per warning the levels call for "
                        "(预警提示函, 督办 ...) and 函件清单.xlsx; needs lifecycle-rules[reports]",
@@ -56,15 +56,8 @@ def add_parser(sub: Any, name: str) -> None:
                    help="write into a folder that is not empty (files of the same name are replaced, "
                    "others left as they are)")
     p.add_argument("--allow-rejects", action="store_true", help="exit 0 even if records were rejected")
-    p.add_argument("--encoding", help="CSV encoding (default: detect UTF-8 or GBK)")
-    p.add_argument("--mapping", type=Path, help="YAML column mapping for CSV/XLSX")
-    p.add_argument("--layout", choices=["auto", "jsonl", "wide", "tables"], default="auto")
-    p.add_argument("--events", type=Path, help="events table, with a projects table as FILE")
-    _sheet_option(p)
-    p.add_argument("--param", action="append", type=_param, default=[], metavar="NAME=VALUE",
-                   help="set a pack parameter (repeatable)")
-    _calendar_option(p)
-    _effective_option(p)
+    reader_options(p)
+    pack_options(p)
     p.add_argument("--quiet", action="store_true", help="no summary on stderr")
 
 

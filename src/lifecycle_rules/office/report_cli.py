@@ -59,15 +59,8 @@ def add_parser(sub: Any, name: str) -> None:
     p.add_argument("--rejects", type=Path, help="where rejected records go (default: OUTPUT.rejects.jsonl)")
     p.add_argument("--notices", type=Path, help="where notices go (default: OUTPUT.notices.jsonl)")
     p.add_argument("--allow-rejects", action="store_true", help="exit 0 even if records were rejected")
-    p.add_argument("--encoding", help="CSV encoding (default: detect UTF-8 or GBK)")
-    p.add_argument("--mapping", type=Path, help="YAML column mapping for CSV/XLSX")
-    p.add_argument("--layout", choices=["auto", "jsonl", "wide", "tables"], default="auto")
-    p.add_argument("--events", type=Path, help="events table, with a projects table as FILE")
-    cli._sheet_option(p)
-    p.add_argument("--param", action="append", type=cli._param, default=[], metavar="NAME=VALUE",
-                   help="set a pack parameter (repeatable)")
-    cli._calendar_option(p)
-    cli._effective_option(p)
+    cli.reader_options(p)
+    cli.pack_options(p)
     p.add_argument("--quiet", action="store_true", help="no summary on stderr")
 
 
