@@ -202,3 +202,16 @@ def test_what_pydantic_refuses_falls_back(text: str) -> None:
     assert decode(text) is None
     with pytest.raises(ValidationError):
         History.model_validate_json(text)
+
+
+@pytest.mark.parametrize("bad", ["Progress", "step-completed", "1st", "_x", "步骤", "a" * 65])
+def test_an_event_type_off_the_pattern_falls_back_even_after_good_types_were_seen(bad: str) -> None:
+    # The decoder holds types to the pattern once per distinct type (a set of those seen):
+    # a good type seen first must not let a bad one through.
+    good = '{"project": {"id": "P"}, "events": [{"date": "2024-01-01", "type": "progress"}]}'
+    assert decode(good) is not None
+    text = json.dumps({"project": {"id": "P"}, "events": [{"date": "2024-01-01", "type": "progress"},
+                                                           {"date": "2024-01-02", "type": bad}]})
+    assert decode(text) is None
+    with pytest.raises(ValidationError):
+        History.model_validate_json(text)

@@ -287,3 +287,27 @@ def test_write_rejects_is_all_or_nothing(tmp_path: Path) -> None:
     with pytest.raises(OSError, match="disk gone"):
         write_rejects(tmp_path / "rejects.csv", failing())  # type: ignore[arg-type]
     assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("pack_id", ["jiande", "luohe", "tongjiang", "wushan", "jiangyin"])
+def test_warning_lines_are_result_json_of_to_dict(pack_id: str) -> None:
+    # The batch encodes each chunk's warnings in one call from their fields: every line
+    # must be what the row writer writes for ``to_dict()`` (SPEC §4 order, ISO dates,
+    # lists, nulls), closed warnings and hand-made ones included.
+    from lifecycle_rules import evaluate, load_pack
+    from lifecycle_rules.core.results import ProjectWarning
+    from lifecycle_rules.io.writers import warning_lines
+
+    root = Path(__file__).resolve().parent.parent
+    pack = load_pack(pack_id)
+    warnings = []
+    for line in (root / "examples" / f"{pack_id}.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            warnings += evaluate(pack, line, "2024-12-31", include_closed=True).warnings
+    assert len(warnings) >= 3
+    made = ProjectWarning.model_validate({**warnings[0].to_dict(), "due": None, "as_of": None, "tier": None})
+    warnings.append(made)
+    assert {w.status for w in warnings} >= {"open"}
+    got = warning_lines([w.__dict__ for w in warnings]).split(b"\n")
+    assert got[-1] == b""
+    assert got[:-1] == [result_json(w.to_dict()) for w in warnings]

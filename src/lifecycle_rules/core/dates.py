@@ -312,14 +312,14 @@ def reached_on(anchor: dt.date, unit: Unit, threshold: Fraction, cal: WorkCalend
 
 
 
-_ANCHORS_CACHED = 4096  # distinct anchor days kept per compiled clock (projects share days)
+ANCHORS_CACHED = 4096  # distinct anchor days kept per compiled clock (projects share days)
 
 
 def crossing(unit: Unit, threshold: Fraction, cal: WorkCalendar) -> Callable[[dt.date], dt.date]:
     """``reached_on`` for one unit and threshold, compiled once: anchor -> the first day
     past the threshold (deadline bands keep these per pack). Pure, so its answers are
     cached by anchor day."""
-    return lru_cache(maxsize=_ANCHORS_CACHED)(_crossing(unit, threshold, cal))
+    return lru_cache(maxsize=ANCHORS_CACHED)(_crossing(unit, threshold, cal))
 
 
 def _crossing(unit: Unit, threshold: Fraction, cal: WorkCalendar) -> Callable[[dt.date], dt.date]:
@@ -350,7 +350,7 @@ def _crossing(unit: Unit, threshold: Fraction, cal: WorkCalendar) -> Callable[[d
 
 def last_day_within(unit: Unit, limit: Fraction, cal: WorkCalendar) -> Callable[[dt.date], dt.date]:
     """anchor -> the last day within a limit (the due date); cached like ``crossing``."""
-    return lru_cache(maxsize=_ANCHORS_CACHED)(_last_day_within(unit, limit, cal))
+    return lru_cache(maxsize=ANCHORS_CACHED)(_last_day_within(unit, limit, cal))
 
 
 def _last_day_within(unit: Unit, limit: Fraction, cal: WorkCalendar) -> Callable[[dt.date], dt.date]:

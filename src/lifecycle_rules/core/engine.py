@@ -6,8 +6,11 @@ their sign-off standing, tier, responsible units, message and clause.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+import functools
+import string
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, overload
 
@@ -127,7 +130,8 @@ def _evaluate(pack: Pack, hist: HistoryView, day: dt.date, include_closed: bool)
     if facts.has_problems:
         _by_severity(pack, facts, found, tiers, notices)
     label, digest = pack.label, pack.digest  # the provenance of every row (SPEC §4)
-    warnings = [_warning(pack, hist, f, tiers.get(f.key), day, label, digest) for f in found
+    units_of: dict[tuple[Any, ...], tuple[str, ...]] = {}
+    warnings = [_warning(pack, hist, f, tiers.get(f.key), day, label, digest, units_of) for f in found
                 if include_closed or f.standing.status != "closed"]
     warnings.sort(key=lambda w: (pack.rule_order[w.rule], w.subject, w.key))
     return trusted(Result, {"project_id": pid, "as_of": day, "pack": label, "pack_digest": digest,
@@ -183,12 +187,13 @@ def _tiers(pack: Pack, found: list[_Raised]) -> dict[str, int]:
 
     reached = sorted((d, f.key) for f in found if (d := reached_at(f)) is not None)
     ordinal = {key: n for n, (_, key) in enumerate(reached, start=1)}
+    days = [d for d, _ in reached]
     out: dict[str, int] = {}
     for f in found:
         if f.key in ordinal and LEVEL_RANK[f.standing.level] >= floor:
             n = ordinal[f.key]
         else:
-            n = sum(1 for d, _ in reached if d <= f.standing.since)
+            n = bisect.bisect_right(days, f.standing.since)  # those reached by its day
         out[f.key] = max(1, min(ladder.max_tier, n))
     return out
 
@@ -221,48 +226,59 @@ def _by_severity(pack: Pack, facts: Facts, found: list[_Raised], tiers: dict[str
 
 
 def _warning(pack: Pack, hist: HistoryView, f: _Raised, tier: int | None, day: dt.date, label: str,
-             digest: str) -> ProjectWarning:
+             digest: str, units_of: dict[tuple[Any, ...], tuple[str, ...]] | None = None) -> ProjectWarning:
     """The warning as ``evaluate`` gives it, with its provenance (SPEC §4): ``day`` (the
     as_of), ``label`` and ``digest`` (``pack.label``, ``pack.digest``: looked up once per
-    evaluation by the caller)."""
+    evaluation by the caller). ``units_of``: the responsible units already worked out for
+    this project, by rule, level, tier, stage and step (many warnings of one project share
+    them: a missed week each)."""
     rule = pack.rules[f.rule_index]
     project = hist.project
     ep, st = f.episode, f.standing
-    units: list[str] = []
-    if pack.spec.ladder is not None and tier is not None:
-        for route in pack.spec.ladder.routes:
-            if matches(route.when, project, ep.stage):
-                units += route.tiers[tier]
-                break
     level_def = rule.level_overrides.get(st.level) or pack.spec.levels[st.level]
-    units += level_def.units
-    units += assigned(pack.spec.project_unit, project, ep.stage)
-    if ep.stage is not None:
-        stage_spec = pack.spec.stages[pack.stage_order[ep.stage]]
-        units += assigned(stage_spec.responsible, project, ep.stage)
-    if ep.step is not None:
-        step_spec = pack.steps[ep.step]
-        units += assigned(step_spec.responsible, project, ep.stage)
+    which = (f.rule_index, st.level, tier, ep.stage, ep.step)
+    if units_of is None:
+        units_of = {}
+    responsible = units_of.get(which)
+    if responsible is None:
+        responsible = units_of[which] = _units(pack, project, ep, tier, level_def.units)
     # The message in the office's words (core/wording): dates as 2024年3月2日, the period
-    # in words, 名称（代码）, and where the warning stands in its sign-off cycle.
-    fields = {
-        "project_id": project.id,
-        "project_name": project.name or project.id,
-        "project": project_label(project.name, project.id),
-        "region": project.region,
-        "subject": ep.subject,
-        "level_name": level_def.name,
-        "action": OVERDUE_ACTION if st.status == "closure_overdue" else level_def.action,
-        "since": cn_date(st.since),
-        "due": cn_date(ep.due) if ep.due else ep.info.get("due_text", ""),
-        "anchor": cn_date(ep.anchor),
-        "stage": ep.stage or "",
-        "limit": str(ep.info.get("limit", "")),
-        "count": str(ep.info.get("count", "")),
-        "title": rule.title,
-        "period": cn_period(str(ep.info.get("period", ""))),
-    }
-    message = rule.message.format_map(fields) + status_sentence(st.status, st.pushes, st.closed_on)
+    # in words, 名称（代码）, and where the warning stands in its sign-off cycle. Only the
+    # fields the rule's message names are worked out.
+    info = ep.info
+    fields: dict[str, str] = {}
+    for name in _message_fields(rule.message):
+        if name == "project":
+            fields[name] = project_label(project.name, project.id)
+        elif name == "since":
+            fields[name] = cn_date(st.since)
+        elif name == "due":
+            fields[name] = cn_date(ep.due) if ep.due else info.get("due_text", "")
+        elif name == "period":
+            fields[name] = cn_period(str(info.get("period", "")))
+        elif name == "level_name":
+            fields[name] = level_def.name
+        elif name == "action":
+            fields[name] = OVERDUE_ACTION if st.status == "closure_overdue" else level_def.action
+        elif name == "anchor":
+            fields[name] = cn_date(ep.anchor)
+        elif name == "subject":
+            fields[name] = ep.subject
+        elif name in ("limit", "count"):
+            fields[name] = str(info.get(name, ""))
+        elif name == "project_id":
+            fields[name] = project.id
+        elif name == "project_name":
+            fields[name] = project.name or project.id
+        elif name == "region":
+            fields[name] = project.region
+        elif name == "stage":
+            fields[name] = ep.stage or ""
+        elif name == "title":
+            fields[name] = rule.title
+    message = rule.message.format_map(fields)
+    if st.status != "open":
+        message += status_sentence(st.status, st.pushes, st.closed_on)
     # Built from validated values: no need to validate again (the batch hot path).
     return trusted(ProjectWarning, {
         "project_id": project.id,
@@ -274,7 +290,7 @@ def _warning(pack: Pack, hist: HistoryView, f: _Raised, tier: int | None, day: d
         "due": ep.due,
         "tier": tier,
         "status": st.status,
-        "responsible": tuple(dict.fromkeys(units)),
+        "responsible": responsible,
         "clause": rule.clause,
         "message": message,
         "level_name": level_def.name,
@@ -286,6 +302,35 @@ def _warning(pack: Pack, hist: HistoryView, f: _Raised, tier: int | None, day: d
         "pack": label,
         "pack_digest": digest,
     })
+
+
+def _units(pack: Pack, project: Any, ep: Episode, tier: int | None,
+           level_units: Sequence[str]) -> tuple[str, ...]:
+    """Who must act: the ladder's tier, the level's units, the project's, the stage's and
+    the step's, in that order, each once."""
+    units: list[str] = []
+    if pack.spec.ladder is not None and tier is not None:
+        for route in pack.spec.ladder.routes:
+            if matches(route.when, project, ep.stage):
+                units += route.tiers[tier]
+                break
+    units += level_units
+    units += assigned(pack.spec.project_unit, project, ep.stage)
+    if ep.stage is not None:
+        stage_spec = pack.spec.stages[pack.stage_order[ep.stage]]
+        units += assigned(stage_spec.responsible, project, ep.stage)
+    if ep.step is not None:
+        step_spec = pack.steps[ep.step]
+        units += assigned(step_spec.responsible, project, ep.stage)
+    return tuple(dict.fromkeys(units))
+
+
+@functools.lru_cache(maxsize=4096)
+def _message_fields(message: str) -> tuple[str, ...]:
+    """The distinct field names ``message`` formats, in order of first use (the pack's
+    checks allow only the names of ``pack.parts.MESSAGE_FIELDS``, each plain)."""
+    names = [name for _, name, _, _ in string.Formatter().parse(message) if name]
+    return tuple(dict.fromkeys(names))
 
 
 @overload

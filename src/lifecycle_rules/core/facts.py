@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from typing import TYPE_CHECKING, NamedTuple
 
 from lifecycle_rules.core.history import EventView, HistoryView
@@ -139,7 +141,13 @@ class Facts:
             # full content key only when a tie could let input order decide.
             seen.sort()
             if len({(d, t) for d, t, _, _ in seen}) != len(seen):
-                seen.sort(key=lambda q: _event_key(q[3]))
+                ordered: list[tuple[dt.date, str, int, EventView]] = []
+                for _, same in groupby(seen, key=itemgetter(0, 1)):  # one day and type
+                    run = list(same)
+                    if len(run) > 1:
+                        run.sort(key=lambda q: _event_key(q[3]))
+                    ordered += run
+                seen = ordered
             self._sorted = [(i, e) for _, _, i, e in seen]
         return self._sorted
 

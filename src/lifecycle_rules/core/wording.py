@@ -7,6 +7,7 @@ number. Pure: the messages of both engines and every file a person opens use the
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 from lifecycle_rules.core.dates import iso_week_of, month_of
@@ -14,11 +15,13 @@ from lifecycle_rules.core.dates import iso_week_of, month_of
 _QUARTERS = {"1": "一", "2": "二", "3": "三", "4": "四"}
 
 
+@functools.lru_cache(maxsize=8192)  # a batch formats the same days and periods again and again
 def cn_date(day: dt.date) -> str:
     """2024年3月2日."""
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+@functools.lru_cache(maxsize=8192)
 def cn_period(label: str) -> str:
     """A period label in words: ``2024-03`` 2024年3月, ``2024-Q2`` 2024年第二季度, ``2024-W23``
     2024年第23周（6月3日至6月9日）, ``2025`` 2025年; anything else as given."""

@@ -41,7 +41,7 @@ from lifecycle_rules.core.gaps import CALENDAR_NOTICE
 from lifecycle_rules.core.results import Result
 from lifecycle_rules.errors import HistoryError, LifecycleRulesError
 from lifecycle_rules.io.records import LineBlock, Note, Record, Reject, undecodable
-from lifecycle_rules.io.writers import result_json
+from lifecycle_rules.io.writers import warning_lines
 from lifecycle_rules.pack.compile import Pack
 from lifecycle_rules.pack.plugins import load_pack
 
@@ -173,7 +173,7 @@ def _items(chunk: Chunk) -> Iterable[Item]:
 def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool, as_lines: bool,
                     chunk: Chunk, engine: str = "native", office: bool = False) -> Out:
     out = Out()
-    lines: list[bytes] = []
+    lines: list[dict[str, Any]] = []  # the warnings' fields, in SPEC §4 order (``warning_lines``)
     day, label = as_of.isoformat(), pack.label  # each notice says which run it is of
     if office:
         from lifecycle_rules.office.words import office_row
@@ -219,12 +219,11 @@ def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool, as_lines: 
             for w in result.warnings:
                 out.levels[w.level] += 1
                 if as_lines:
-                    lines.append(result_json(w.to_dict()))
+                    lines.append(w.__dict__)
                 else:
                     out.rows.append(office_row(pack, result, w) if office else w.to_dict())
     if lines:
-        lines.append(b"")
-        out.data = b"\n".join(lines)
+        out.data = warning_lines(lines)
     return out
 
 

@@ -45,7 +45,7 @@ from lifecycle_rules.io.records import Reject
 
 __all__ = [
     "RESULT_HEADERS", "RESULT_KEYS", "ResultWriter", "Table", "open_rejects_writer", "open_tables", "open_writer",
-    "output_format", "result_json", "sheet_of", "write_rates", "write_rejects", "write_text",
+    "output_format", "result_json", "sheet_of", "warning_lines", "write_rates", "write_rejects", "write_text",
 ]  # fmt: skip
 
 Format = Literal["jsonl", "csv", "xlsx"]
@@ -423,6 +423,14 @@ def _ordered(row: Row, keys: Sequence[str]) -> dict[str, object]:
 def result_json(row: Row) -> bytes:
     """One result row exactly as the JSON Lines result writer writes it (UTF-8, no newline)."""
     return _JSON.encode(_ordered(row, RESULT_KEYS))
+
+
+def warning_lines(fields: Sequence[Mapping[str, object]]) -> bytes:
+    """Warnings as JSON Lines in one call, each line ending in a newline: ``fields`` are
+    ``ProjectWarning.__dict__`` (its fields in declaration order, which is SPEC §4's and
+    ``to_dict``'s; dates written as ISO text, tuples as lists), so each line is exactly
+    ``result_json(w.to_dict())`` (``tests/test_writers.py`` holds them equal)."""
+    return _JSON.encode_lines(fields)
 
 
 def open_rejects_writer(path: str | Path) -> ResultWriter:

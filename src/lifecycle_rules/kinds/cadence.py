@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
@@ -22,7 +23,7 @@ from pydantic import Field, model_validator
 from lifecycle_rules.core.dates import add_months, week_label
 from lifecycle_rules.core.explain_model import LevelRule
 from lifecycle_rules.core.vocabulary import LEVEL_RANK, Level
-from lifecycle_rules.kinds.episode import Episode
+from lifecycle_rules.kinds.episode import Episode, LevelDays, level_days
 from lifecycle_rules.kinds.stagnation import crossings
 from lifecycle_rules.pack import checks, words
 from lifecycle_rules.pack.parts import Duration, RuleBase
@@ -89,7 +90,23 @@ def _clamped(year: int, month: int, day: int) -> dt.date:
     return first.replace(day=min(day, last.day))
 
 
-def periods(rule: CadenceRule, start: dt.date, until: dt.date) -> Iterator[tuple[str, dt.date, dt.date]]:
+Period = tuple[str, dt.date, dt.date]  # (label, reference day, due day)
+_PERIOD_LISTS_CACHED = 256  # per rule: spans starting in the same period share a list
+
+
+def period_start(rule: CadenceRule, day: dt.date) -> dt.date:
+    """The first day of the period containing ``day`` (``periods`` from ``day`` and from
+    this day are the same)."""
+    if rule.every == "month":
+        return day.replace(day=1)
+    if rule.every == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if rule.every == "year":
+        return dt.date(day.year, 1, 1)
+    return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+
+
+def periods(rule: CadenceRule, start: dt.date, until: dt.date) -> Iterator[Period]:
     """(label, reference day, due day) of each period from the one containing ``start``
     whose due day is on or before ``until``."""
     if rule.every == "month":
@@ -134,9 +151,12 @@ def periods(rule: CadenceRule, start: dt.date, until: dt.date) -> Iterator[tuple
 class CadenceClock:
     rule: CadenceRule
     clocks: dict[Level, Callable[[dt.date], dt.date]]
+    levels_at: Callable[[dt.date], LevelDays]  # level_days(clocks)
+    # (first day of a period, until) -> periods(rule, that day, until), cached
+    period_list: Callable[[dt.date, dt.date], tuple[Period, ...]]
 
     def __call__(self, facts: Facts, notices: list[str]) -> list[Episode]:
-        rule, clocks = self.rule, self.clocks
+        rule, levels_at = self.rule, self.levels_at
         if rule.stages is not None:
             wanted = set(rule.stages)
             spans = [s for s in facts.spans if s.stage in wanted]
@@ -156,7 +176,7 @@ class CadenceClock:
         first_only = rule.owed == "first"
         for span in spans:
             taken = False
-            for label, ref, due in periods(rule, span.start, facts.as_of):
+            for label, ref, due in self.period_list(period_start(rule, span.start), facts.as_of):
                 if label in seen or ref < span.start or (span.end is not None and ref >= span.end):
                     continue
                 if taken:
@@ -169,16 +189,13 @@ class CadenceClock:
                     got = span.end  # left the watched stages: no longer owed from that day
                 if got is not None and got <= due:
                     continue
-                levels = sorted(
-                    ((lv, at(due)) for lv, at in clocks.items()),
-                    key=lambda p: (p[1], LEVEL_RANK[p[0]]),
-                )
+                levels = levels_at(due)
                 if levels[0][1] > facts.as_of or (got is not None and got < levels[0][1]):
                     continue
                 out.append(Episode(
                     subject=f"{rule.subject} {label}" if rule.subject else label,
                     anchor=due,
-                    levels=tuple(levels),
+                    levels=levels,
                     due=due,
                     cleared=got,
                     stage=span.stage,
@@ -189,7 +206,12 @@ class CadenceClock:
 
 
 def compile(pack: Pack, rule: CadenceRule) -> CadenceClock:
-    return CadenceClock(rule, crossings(pack, dict(rule.levels)))
+    clocks = crossings(pack, dict(rule.levels))
+
+    def period_list(first: dt.date, until: dt.date) -> tuple[Period, ...]:
+        return tuple(periods(rule, first, until))
+
+    return CadenceClock(rule, clocks, level_days(clocks), lru_cache(maxsize=_PERIOD_LISTS_CACHED)(period_list))
 
 
 def measures(rule: CadenceRule) -> str:

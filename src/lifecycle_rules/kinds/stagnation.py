@@ -17,7 +17,7 @@ from pydantic import Field
 from lifecycle_rules.core.dates import crossing
 from lifecycle_rules.core.explain_model import LevelRule
 from lifecycle_rules.core.vocabulary import LEVEL_RANK, Level
-from lifecycle_rules.kinds.episode import Episode
+from lifecycle_rules.kinds.episode import Episode, LevelDays, level_days
 from lifecycle_rules.pack import checks, words
 from lifecycle_rules.pack.parts import Duration, RuleBase
 
@@ -59,9 +59,10 @@ def crossings(pack: Pack, levels: dict[Level, Duration]) -> dict[Level, Callable
 class StagnationClock:
     rule: StagnationRule
     clocks: dict[Level, Callable[[dt.date], dt.date]]
+    levels_at: Callable[[dt.date], LevelDays]  # level_days(clocks)
 
     def __call__(self, facts: Facts, notices: list[str]) -> list[Episode]:
-        rule, clocks = self.rule, self.clocks
+        rule, levels_at = self.rule, self.levels_at
         wanted = set(rule.stages)
         # Adjacent spans in watched stages form one watched stretch: entering the next watched
         # stage is itself a step event, so the clock restarts there anyway.
@@ -82,10 +83,7 @@ class StagnationClock:
             anchors = [start] + [d for d in progress if start < d and (end is None or d < end)]
             for i, anchor in enumerate(anchors):
                 nxt = anchors[i + 1] if i + 1 < len(anchors) else end
-                levels = sorted(
-                    ((lv, at(anchor)) for lv, at in clocks.items()),
-                    key=lambda p: (p[1], LEVEL_RANK[p[0]]),
-                )
+                levels = levels_at(anchor)
                 if nxt is not None and levels[0][1] > nxt:
                     continue
                 if levels[0][1] > facts.as_of:
@@ -94,7 +92,7 @@ class StagnationClock:
                 out.append(Episode(
                     subject=rule.subject or (stage or ""),
                     anchor=anchor,
-                    levels=tuple(levels),
+                    levels=levels,
                     due=None,
                     cleared=nxt,
                     stage=stage,
@@ -104,7 +102,8 @@ class StagnationClock:
 
 
 def compile(pack: Pack, rule: StagnationRule) -> StagnationClock:
-    return StagnationClock(rule, crossings(pack, dict(rule.levels)))
+    clocks = crossings(pack, dict(rule.levels))
+    return StagnationClock(rule, clocks, level_days(clocks))
 
 
 def measures(rule: StagnationRule) -> str:
