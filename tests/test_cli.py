@@ -53,6 +53,44 @@ def test_evaluate_jobs_gives_the_same_order(capsys: pytest.CaptureFixture[str], 
     assert one == two and one.count("\n") > 100
 
 
+def test_jobs_default_to_all_cores_only_for_inputs_that_pay_for_workers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from lifecycle_rules.io import batch
+
+    small = tmp_path / "small.jsonl"
+    shutil.copy(ROOT / "examples/jiande.jsonl", small)
+    size = small.stat().st_size
+    assert batch.default_jobs([small]) == 1  # far below WORKERS_PAY_FROM
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--help"])  # the help names the threshold the code uses
+    assert f"{batch.WORKERS_PAY_FROM >> 20} MiB or more" in " ".join(capsys.readouterr().out.split())
+    monkeypatch.setattr(batch, "cores", lambda: 2)
+    monkeypatch.setattr(batch, "WORKERS_PAY_FROM", size)
+    assert batch.default_jobs([small]) == 2  # at the threshold
+    assert batch.default_jobs([Path("-")]) == 1  # standard input: size unknown
+    monkeypatch.setattr(batch, "WORKERS_PAY_FROM", size + 1)
+    assert batch.default_jobs([small]) == 1  # one byte below it
+    assert batch.default_jobs([small, small]) == 2  # the inputs together
+    assert batch.default_jobs([small], events=small) == 2  # an events table counts too
+
+    # What the command passes to the run: the default, or what --jobs says (0: all cores).
+    used: list[int] = []
+    real_run = batch.run
+
+    def spy(*args: object, **kwargs: object) -> object:
+        used.append(kwargs["jobs"])  # type: ignore[arg-type]
+        return real_run(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(batch, "run", spy)
+    outputs = []
+    for extra in ([], ["--jobs", "1"], ["--jobs", "0"]):
+        code, out, _ = run(["evaluate", "--pack", "jiande", "--as-of", "2024-11-30", str(small), *extra], capsys)
+        assert code == 0
+        outputs.append(out)
+    assert used == [1, 1, 2]
+    assert outputs[0] == outputs[1] == outputs[2] and outputs[0].count("\n") >= 3
+
+
 def test_rejects_are_reported_and_the_rest_evaluated(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     good = (ROOT / "examples/jiande.jsonl").read_text(encoding="utf-8").splitlines()[:3]
     bad_date = json.dumps({"project": {"id": "BAD-1"}, "events": [{"date": "2024-02-30", "type": "progress"}]})

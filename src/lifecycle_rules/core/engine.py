@@ -62,6 +62,14 @@ def evaluate(
     return _evaluate(pack, read_history(history), day, include_closed)
 
 
+def evaluate_on(pack: Pack, history: History | Mapping[str, Any] | str | bytes, day: dt.date,
+                include_closed: bool = False) -> Result:
+    """``evaluate`` for the batch, which has checked its day once for the run (``as_of_day``)
+    and loaded the pack with the run's calendar: the same result, without doing either again
+    for every history."""
+    return _evaluate(pack, read_history(history), day, include_closed)
+
+
 def _evaluate(pack: Pack, hist: HistoryView, day: dt.date, include_closed: bool) -> Result:
     project = hist.project
     pid = project.id
@@ -86,12 +94,13 @@ def _evaluate(pack: Pack, hist: HistoryView, day: dt.date, include_closed: bool)
     gapped = pack.counts_working_days
     unknown_years: set[int] = set()
     undecided: list[tuple[str, Settled]] = []
-    for index, rule in enumerate(pack.rules):
-        if rule.when is not None and not matches(rule.when, project):
+    signoff = pack.spec.signoff
+    exit_date = facts.exit_date
+    for index, rule, clock, when, stages in pack.active:
+        if when is not None and not matches(when, project):
             continue
-        for ep in pack.clocks[index](facts, notices):
-            if rule.when is not None and rule.when.stages is not None and \
-                    ep.stage not in rule.when.stages:
+        for ep in clock(facts, notices):
+            if stages is not None and ep.stage not in stages:
                 continue
             key = f"{pid}/{rule.id}/{ep.subject}"
             if ep.keyed_by_anchor:
@@ -111,9 +120,9 @@ def _evaluate(pack: Pack, hist: HistoryView, day: dt.date, include_closed: bool)
                     if gap.due_text:
                         ep.info["due_text"] = gap.due_text
             st = standing(
-                ep.levels, cleared=ep.cleared, exit_date=facts.exit_date,
+                ep.levels, cleared=ep.cleared, exit_date=exit_date,
                 handling=handling.pop(key, []) + project_wide if has_answers else [],
-                signoff=pack.spec.signoff, as_of=day,
+                signoff=signoff, as_of=day,
                 notices=notices, key=key,
             )
             if st is not None:

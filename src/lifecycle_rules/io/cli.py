@@ -102,7 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="where notices go (what was not evaluated and why; default: OUTPUT.notices.jsonl, "
                     "OUTPUT.notices.csv beside the office's CSV, a sheet of the office's XLSX, or stderr)")
     ev.add_argument("--allow-rejects", action="store_true", help="exit 0 even if records were rejected")
-    ev.add_argument("--jobs", type=_jobs, default=1, help="worker processes (0: all cores)")
+    ev.add_argument("--jobs", type=_jobs, default=None,
+                    help="worker processes (0: all cores; default: all cores when the input files come to "
+                    "8 MiB or more, else 1)")
     reader_options(ev)
     ev.add_argument("--include-closed", action="store_true", help="also list closed warnings")
     ev.add_argument("--engine", choices=["native", "durable"], default="native",
@@ -336,7 +338,7 @@ def _check_files(args: argparse.Namespace, outputs: Sequence[tuple[str, Path | N
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from lifecycle_rules.io.batch import Progress, WorkerError, count_lines, run
+    from lifecycle_rules.io.batch import Progress, WorkerError, cores, count_lines, default_jobs, run
     from lifecycle_rules.io.calendars import end_warning
     from lifecycle_rules.io.outputs import RunOutputs, locked, side_paths
     from lifecycle_rules.pack.plugins import load_pack
@@ -355,7 +357,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     outputs = [("-o", args.output), ("--rejects" if args.rejects else "rejects file", rejects_path),
                ("--notices" if args.notices else "notices file", notices_path)]
     _check_files(args, outputs)
-    jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
+    jobs = default_jobs(args.inputs, args.events) if args.jobs is None else args.jobs or cores()
     out = RunOutputs(args.output, args.format, rejects_path, notices_path, stale, outputs, args.columns)
     try:
         with locked([*outputs, *(("stale side file", p) for p in stale)]), out:

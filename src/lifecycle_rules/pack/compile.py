@@ -88,6 +88,17 @@ class Pack:
     def id(self) -> str:
         return self.spec.id
 
+    @cached_property
+    def active(self) -> tuple[tuple[int, Rule, Clock, Condition | None, frozenset[str] | None], ...]:
+        """The rules evaluation runs, in pack order: (index, rule, its clock, its ``when``,
+        the stages ``when`` names or None); inactive rules (``inactive``) find nothing and
+        are left out."""
+        return tuple((i, rule, clock, rule.when,
+                      frozenset(rule.when.stages) if rule.when is not None and rule.when.stages is not None
+                      else None)
+                     for i, (rule, clock) in enumerate(zip(self.rules, self.clocks, strict=True))
+                     if rule.id not in self.inactive)
+
     @property
     def label(self) -> str:
         return f"{self.spec.id}@{self.spec.version}"
