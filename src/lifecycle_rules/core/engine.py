@@ -240,7 +240,7 @@ def _warning(pack: Pack, hist: HistoryView, f: _Raised, tier: int | None, day: d
     as_of), ``label`` and ``digest`` (``pack.label``, ``pack.digest``: looked up once per
     evaluation by the caller). ``units_of``: the responsible units already worked out for
     this project, by rule, level, tier, stage and step (many warnings of one project share
-    them: a missed week each)."""
+    them: a missed week each), and its 名称（代码） under ``("project",)``."""
     rule = pack.rules[f.rule_index]
     project = hist.project
     ep, st = f.episode, f.standing
@@ -258,7 +258,10 @@ def _warning(pack: Pack, hist: HistoryView, f: _Raised, tier: int | None, day: d
     fields: dict[str, str] = {}
     for name in _message_fields(rule.message):
         if name == "project":
-            fields[name] = project_label(project.name, project.id)
+            shown = units_of.get(("project",))  # once per project
+            if shown is None:
+                shown = units_of[("project",)] = (project_label(project.name, project.id),)
+            fields[name] = shown[0]
         elif name == "since":
             fields[name] = cn_date(st.since)
         elif name == "due":
