@@ -74,11 +74,16 @@ class LineBlock:
 
     def lines(self) -> Iterator[tuple[str, bytes]]:
         """(locator, line) for each line that is not blank."""
+        for number, raw in self.numbered_lines():
+            yield f"line {number}", raw
+
+    def numbered_lines(self) -> Iterator[tuple[int, bytes]]:
+        """(line number, line) for each line that is not blank, without its line end."""
         for number, raw in enumerate(self.data.split(b"\n"), self.first_line):
             if raw.endswith(b"\r"):
                 raw = raw[:-1]
             if raw.strip():
-                yield f"line {number}", raw
+                yield number, raw
 
 
 def undecodable(encoding: str) -> str:

@@ -16,6 +16,8 @@ from lifecycle_rules.io.records import LineBlock, Record, Reject
 def normal_id(text: str) -> str:
     """A project code as compared and kept: NFKC (full-width digits and letters become
     plain ones), no surrounding spaces."""
+    if text.isascii():  # NFKC leaves ASCII as it is
+        return text.strip()
     return unicodedata.normalize("NFKC", text).strip()
 
 
@@ -64,15 +66,16 @@ def marked(items: Iterator[LineBlock | Record], seen: Seen) -> Iterator[LineBloc
     for item in items:
         if isinstance(item, LineBlock):
             dups: dict[str, Reject] = {}
-            for locator, line in item.lines():
+            for number, line in item.numbered_lines():
                 try:
                     code = normal_id(_HEAD.decode(line).project.id)
                 except (msgspec.DecodeError, UnicodeDecodeError):
                     continue
                 if not code:
                     continue
-                before = seen.add(code, item.file, int(locator.split()[1]))
+                before = seen.add(code, item.file, number)
                 if before is not None:
+                    locator = f"line {number}"
                     dups[locator] = Reject(item.file, locator, code, "project.id", duplicate(code, item.file, before))
             if dups:
                 item = LineBlock(item.file, item.first_line, item.data, dups)
