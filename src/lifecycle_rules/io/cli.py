@@ -180,6 +180,20 @@ def reader_options(p: argparse.ArgumentParser) -> None:
     _sheet_option(p)
 
 
+def check_reader_options(args: argparse.Namespace) -> None:
+    """What ``reader_options`` took, checked before anything is read: --layout and --events
+    go together, and --encoding names an encoding Python knows."""
+    if args.layout == "tables" and args.events is None:
+        raise LifecycleRulesError("--layout tables needs --events FILE (the events table)")
+    if args.layout in ("jsonl", "wide") and args.events is not None:
+        raise LifecycleRulesError(f"--events goes with --layout tables (or auto), not --layout {args.layout}")
+    if args.encoding is not None:
+        try:
+            codecs.lookup(args.encoding)
+        except LookupError:
+            raise LifecycleRulesError(f"--encoding: unknown encoding {args.encoding!r}") from None
+
+
 def pack_options(p: argparse.ArgumentParser) -> None:
     """Which policy a command runs: --param (repeatable), --calendar, --allow-outside-effective."""
     p.add_argument("--param", action="append", type=_param, default=[], metavar="NAME=VALUE",
@@ -320,15 +334,7 @@ def _check_usage(args: argparse.Namespace, suffixes: str) -> None:
         raise LifecycleRulesError("--columns office needs a .csv or .xlsx output (JSON Lines are the machine "
                                   "contract)")
     args.columns = getattr(args, "columns", None) or ("office" if tabular else "contract")
-    if args.layout == "tables" and args.events is None:
-        raise LifecycleRulesError("--layout tables needs --events FILE (the events table)")
-    if args.layout in ("jsonl", "wide") and args.events is not None:
-        raise LifecycleRulesError(f"--events goes with --layout tables (or auto), not --layout {args.layout}")
-    if args.encoding is not None:
-        try:
-            codecs.lookup(args.encoding)
-        except LookupError:
-            raise LifecycleRulesError(f"--encoding: unknown encoding {args.encoding!r}") from None
+    check_reader_options(args)
 
 
 def _check_files(args: argparse.Namespace, outputs: Sequence[tuple[str, Path | None]]) -> None:

@@ -24,7 +24,6 @@ whatever it found; 2 when the run failed and wrote nothing.
 from __future__ import annotations
 
 import argparse
-import codecs
 import datetime as dt
 import json
 import sys
@@ -82,15 +81,9 @@ def _check_usage(args: argparse.Namespace) -> str | None:
         if fmt is None:
             raise LifecycleRulesError(f"-o {args.output}: cannot tell the format from its suffix "
                                       f"{args.output.suffix!r} (use .jsonl, .csv or .xlsx)")
-    if args.layout == "tables" and args.events is None:
-        raise LifecycleRulesError("--layout tables needs --events FILE (the events table)")
-    if args.layout in ("jsonl", "wide") and args.events is not None:
-        raise LifecycleRulesError(f"--events goes with --layout tables (or auto), not --layout {args.layout}")
-    if args.encoding is not None:
-        try:
-            codecs.lookup(args.encoding)
-        except LookupError:
-            raise LifecycleRulesError(f"--encoding: unknown encoding {args.encoding!r}") from None
+    from lifecycle_rules.io.cli import check_reader_options
+
+    check_reader_options(args)
     return fmt
 
 

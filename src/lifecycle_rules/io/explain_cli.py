@@ -10,7 +10,6 @@ rejected (its reject message on stderr, as ``evaluate`` would give it); 2 the ru
 from __future__ import annotations
 
 import argparse
-import codecs
 import json
 import sys
 from pathlib import Path
@@ -71,15 +70,9 @@ def run(args: argparse.Namespace) -> int:
 def _check_usage(args: argparse.Namespace) -> None:
     if not args.project.strip():
         raise LifecycleRulesError("--project: empty")
-    if args.layout == "tables" and args.events is None:
-        raise LifecycleRulesError("--layout tables needs --events FILE (the events table)")
-    if args.layout in ("jsonl", "wide") and args.events is not None:
-        raise LifecycleRulesError(f"--events goes with --layout tables (or auto), not --layout {args.layout}")
-    if args.encoding is not None:
-        try:
-            codecs.lookup(args.encoding)
-        except LookupError:
-            raise LifecycleRulesError(f"--encoding: unknown encoding {args.encoding!r}") from None
+    from lifecycle_rules.io.cli import check_reader_options
+
+    check_reader_options(args)
 
 
 def _find(args: argparse.Namespace, pack: Any) -> Any:

@@ -12,7 +12,6 @@ moved into ``-o DIR`` only when all are complete. Exit status as ``evaluate``'s:
 from __future__ import annotations
 
 import argparse
-import codecs
 import json
 import sys
 from collections import Counter
@@ -79,15 +78,9 @@ def _check_usage(args: argparse.Namespace) -> None:
     since = args.since or first_of_month(args.as_of)
     if since > args.as_of:
         raise LifecycleRulesError(f"--since {since.isoformat()} is after --as-of {args.as_of.isoformat()}")
-    if args.layout == "tables" and args.events is None:
-        raise LifecycleRulesError("--layout tables needs --events FILE (the events table)")
-    if args.layout in ("jsonl", "wide") and args.events is not None:
-        raise LifecycleRulesError(f"--events goes with --layout tables (or auto), not --layout {args.layout}")
-    if args.encoding is not None:
-        try:
-            codecs.lookup(args.encoding)
-        except LookupError:
-            raise LifecycleRulesError(f"--encoding: unknown encoding {args.encoding!r}") from None
+    from lifecycle_rules.io.cli import check_reader_options
+
+    check_reader_options(args)
     if args.issuer is not None and not args.issuer.strip():
         raise LifecycleRulesError("--issuer: empty")
     args.since = since

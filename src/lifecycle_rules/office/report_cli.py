@@ -16,7 +16,6 @@ success, 1 if records were rejected (the bulletin is still written and says so) 
 from __future__ import annotations
 
 import argparse
-import codecs
 import datetime as dt
 import sys
 from pathlib import Path
@@ -84,15 +83,9 @@ def _check_usage(args: argparse.Namespace) -> dt.date:
     if needed_days(since, args.as_of)[0] < FIRST_DAY:
         raise LifecycleRulesError(f"--as-of {args.as_of.isoformat()}: the bulletin looks back a year (and a "
                                   f"day before --since); days before {FIRST_DAY.isoformat()} are not evaluated")
-    if args.layout == "tables" and args.events is None:
-        raise LifecycleRulesError("--layout tables needs --events FILE (the events table)")
-    if args.layout in ("jsonl", "wide") and args.events is not None:
-        raise LifecycleRulesError(f"--events goes with --layout tables (or auto), not --layout {args.layout}")
-    if args.encoding is not None:
-        try:
-            codecs.lookup(args.encoding)
-        except LookupError:
-            raise LifecycleRulesError(f"--encoding: unknown encoding {args.encoding!r}") from None
+    from lifecycle_rules.io.cli import check_reader_options
+
+    check_reader_options(args)
     return since
 
 
