@@ -81,14 +81,7 @@ def _evaluate(pack: Pack, hist: HistoryView, day: dt.date, include_closed: bool)
                       notices=(f"project is outside the pack's scope{clause}; no rule applies",))
     facts = Facts.build(pack, hist, day)
     _extra_fields(hist, notices)
-    handling: dict[str, list[EventView]] = {}
-    project_wide: list[EventView] = []
-    for _, e in facts.events if facts.has_answers else ():
-        if e.type == "extension" and e.warning is None:
-            project_wide.append(e)
-        elif e.type in ("disposition", "extension"):
-            assert e.warning is not None
-            handling.setdefault(e.warning, []).append(e)
+    handling, project_wide = answers(facts)
     found: list[_Raised] = []
     has_answers = facts.has_answers
     gapped = pack.counts_working_days
@@ -106,19 +99,11 @@ def _evaluate(pack: Pack, hist: HistoryView, day: dt.date, include_closed: bool)
             if ep.keyed_by_anchor:
                 key += f"@{ep.anchor.isoformat()}"
             if gapped:
-                stop = min((d for d in (ep.cleared, facts.exit_date) if d is not None), default=None)
-                gap = settle(ep.levels, ep.due, stop=stop, as_of=day, rule=rule.id, subject=ep.subject)
-                if gap is not None:
-                    unknown_years.update(gap.years)
-                    if gap.notice:
-                        notices.append(gap.notice)
-                    if gap.undecided:
-                        undecided.append((rule.id, gap))
-                        handling.pop(key, None)  # held for the warning once it can be decided
-                        continue
-                    ep.levels, ep.due = gap.levels, gap.due
-                    if gap.due_text:
-                        ep.info["due_text"] = gap.due_text
+                gap = settled(ep, exit_date, day, rule.id, notices, unknown_years)
+                if gap is not None and gap.undecided:
+                    undecided.append((rule.id, gap))
+                    handling.pop(key, None)  # held for the warning once it can be decided
+                    continue
             st = standing(
                 ep.levels, cleared=ep.cleared, exit_date=exit_date,
                 handling=handling.pop(key, []) + project_wide if has_answers else [],
@@ -140,13 +125,48 @@ def _evaluate(pack: Pack, hist: HistoryView, day: dt.date, include_closed: bool)
         _by_severity(pack, facts, found, tiers, notices)
     label, digest = pack.label, pack.digest  # the provenance of every row (SPEC §4)
     units_of: dict[tuple[Any, ...], tuple[str, ...]] = {}
-    warnings = [_warning(pack, hist, f, tiers.get(f.key), day, label, digest, units_of) for f in found
+    shown = project_label(project.name, pid) if found else ""
+    warnings = [_warning(pack, hist, f, tiers.get(f.key), day, label, digest, units_of, shown) for f in found
                 if include_closed or f.standing.status != "closed"]
     warnings.sort(key=lambda w: (pack.rule_order[w.rule], w.subject, w.key))
     return trusted(Result, {"project_id": pid, "as_of": day, "pack": label, "pack_digest": digest,
                           "project_name": project.name, "region": project.region,
                           "warnings": tuple(warnings), "notices": tuple(notices),
                           "unknown_years": tuple(sorted(unknown_years))})
+
+
+def answers(facts: Facts) -> tuple[dict[str, list[EventView]], list[EventView]]:
+    """The project's answers by ``as_of``, in date order: dispositions and extensions by
+    the warning key they name, and the extensions that name none (they cover every warning)."""
+    handling: dict[str, list[EventView]] = {}
+    project_wide: list[EventView] = []
+    for _, e in facts.events if facts.has_answers else ():
+        if e.type == "extension" and e.warning is None:
+            project_wide.append(e)
+        elif e.type in ("disposition", "extension"):
+            assert e.warning is not None
+            handling.setdefault(e.warning, []).append(e)
+    return handling, project_wide
+
+
+def settled(ep: Episode, exit_date: dt.date | None, day: dt.date, rule_id: str, notices: list[str],
+            unknown_years: set[int]) -> Settled | None:
+    """The episode's days in years whose working-day schedule is not known, settled
+    (``core/gaps.settle``): its notice said and its years noted; when every level can be
+    decided, the episode takes the settled levels and due date. None: no day was undated.
+    With ``undecided`` levels the caller holds the warning back."""
+    stop = min((d for d in (ep.cleared, exit_date) if d is not None), default=None)
+    gap = settle(ep.levels, ep.due, stop=stop, as_of=day, rule=rule_id, subject=ep.subject)
+    if gap is None:
+        return None
+    unknown_years.update(gap.years)
+    if gap.notice:
+        notices.append(gap.notice)
+    if not gap.undecided:
+        ep.levels, ep.due = gap.levels, gap.due
+        if gap.due_text:
+            ep.info["due_text"] = gap.due_text
+    return gap
 
 
 def read_history(data: History | Mapping[str, Any] | str | bytes) -> HistoryView:
@@ -235,12 +255,14 @@ def _by_severity(pack: Pack, facts: Facts, found: list[_Raised], tiers: dict[str
 
 
 def _warning(pack: Pack, hist: HistoryView, f: _Raised, tier: int | None, day: dt.date, label: str,
-             digest: str, units_of: dict[tuple[Any, ...], tuple[str, ...]] | None = None) -> ProjectWarning:
+             digest: str, units_of: dict[tuple[Any, ...], tuple[str, ...]] | None = None,
+             shown: str | None = None) -> ProjectWarning:
     """The warning as ``evaluate`` gives it, with its provenance (SPEC §4): ``day`` (the
     as_of), ``label`` and ``digest`` (``pack.label``, ``pack.digest``: looked up once per
     evaluation by the caller). ``units_of``: the responsible units already worked out for
     this project, by rule, level, tier, stage and step (many warnings of one project share
-    them: a missed week each), and its 名称（代码） under ``("project",)``."""
+    them: a missed week each); ``shown``: the project as 名称（代码） (``project_label``), once
+    per project."""
     rule = pack.rules[f.rule_index]
     project = hist.project
     ep, st = f.episode, f.standing
@@ -258,10 +280,9 @@ def _warning(pack: Pack, hist: HistoryView, f: _Raised, tier: int | None, day: d
     fields: dict[str, str] = {}
     for name in _message_fields(rule.message):
         if name == "project":
-            shown = units_of.get(("project",))  # once per project
             if shown is None:
-                shown = units_of[("project",)] = (project_label(project.name, project.id),)
-            fields[name] = shown[0]
+                shown = project_label(project.name, project.id)
+            fields[name] = shown
         elif name == "since":
             fields[name] = cn_date(st.since)
         elif name == "due":

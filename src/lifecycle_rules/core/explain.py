@@ -20,7 +20,16 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from lifecycle_rules.core.dates import Undated, WorkCalendar
-from lifecycle_rules.core.engine import _by_severity, _extra_fields, _Raised, _tiers, _warning, read_history
+from lifecycle_rules.core.engine import (
+    _by_severity,
+    _extra_fields,
+    _Raised,
+    _tiers,
+    _warning,
+    answers,
+    read_history,
+    settled,
+)
 from lifecycle_rules.core.explain_model import (
     Elapsed,
     Explanation,
@@ -33,7 +42,7 @@ from lifecycle_rules.core.explain_parts import condition_checks, elapsed, signof
 from lifecycle_rules.core.explain_why import cleared_words, episode_why, rule_why
 from lifecycle_rules.core.explain_words import ordinal_of
 from lifecycle_rules.core.facts import Facts
-from lifecycle_rules.core.gaps import Settled, settle, tier_notice
+from lifecycle_rules.core.gaps import Settled, tier_notice
 from lifecycle_rules.core.history import EventView, History, HistoryView
 from lifecycle_rules.core.results import ProjectWarning, as_of_day
 from lifecycle_rules.core.signoff import Standing, standing
@@ -112,14 +121,7 @@ def _replay(pack: Pack, hist: HistoryView, day: dt.date) -> _Run:
     run = _Run(hist, day, facts)
     notices = run.notices
     _extra_fields(hist, notices)
-    handling: dict[str, list[EventView]] = {}
-    project_wide: list[EventView] = []
-    for _, e in facts.events if facts.has_answers else ():
-        if e.type == "extension" and e.warning is None:
-            project_wide.append(e)
-        elif e.type in ("disposition", "extension"):
-            assert e.warning is not None
-            handling.setdefault(e.warning, []).append(e)
+    handling, project_wide = answers(facts)
     found: list[_Raised] = []
     undecided: list[tuple[str, Settled]] = []
     for index, rule in enumerate(pack.rules):
@@ -133,21 +135,12 @@ def _replay(pack: Pack, hist: HistoryView, day: dt.date) -> _Run:
                 seen.skipped = "stage"
                 continue
             if pack.counts_working_days:
-                stop = min((d for d in (ep.cleared, facts.exit_date) if d is not None), default=None)
-                gap = settle(ep.levels, ep.due, stop=stop, as_of=day, rule=rule.id, subject=ep.subject)
-                seen.gap = gap
-                if gap is not None:
-                    run.unknown_years.update(gap.years)
-                    if gap.notice:
-                        notices.append(gap.notice)
-                    if gap.undecided:
-                        undecided.append((rule.id, gap))
-                        handling.pop(key, None)
-                        seen.skipped = "undecided"
-                        continue
-                    ep.levels, ep.due = gap.levels, gap.due
-                    if gap.due_text:
-                        ep.info["due_text"] = gap.due_text
+                seen.gap = gap = settled(ep, facts.exit_date, day, rule.id, notices, run.unknown_years)
+                if gap is not None and gap.undecided:
+                    undecided.append((rule.id, gap))
+                    handling.pop(key, None)
+                    seen.skipped = "undecided"
+                    continue
             seen.handling = handling.pop(key, []) + project_wide if facts.has_answers else []
             seen.standing = standing(ep.levels, cleared=ep.cleared, exit_date=facts.exit_date,
                                      handling=seen.handling, signoff=pack.spec.signoff, as_of=day,
