@@ -109,8 +109,9 @@ def period_start(rule: CadenceRule, day: dt.date) -> dt.date:
 def periods(rule: CadenceRule, start: dt.date, until: dt.date) -> Iterator[Period]:
     """(label, reference day, due day) of each period from the one containing ``start``
     whose due day is on or before ``until``."""
+    first = period_start(rule, start)
     if rule.every == "month":
-        cur = dt.date(start.year, start.month, 1)
+        cur = first
         while True:
             nxt = add_months(cur, 1)
             due = _clamped(nxt.year, nxt.month, rule.due_day)
@@ -119,7 +120,7 @@ def periods(rule: CadenceRule, start: dt.date, until: dt.date) -> Iterator[Perio
             yield f"{cur.year}-{cur.month:02d}", nxt - dt.timedelta(days=1), due
             cur = nxt
     elif rule.every == "week":
-        monday = start - dt.timedelta(days=start.weekday())
+        monday = first
         while True:
             due = monday + dt.timedelta(days=rule.due_day - 1)
             if due > until:
@@ -128,7 +129,7 @@ def periods(rule: CadenceRule, start: dt.date, until: dt.date) -> Iterator[Perio
             monday += dt.timedelta(days=7)
     elif rule.every == "year":
         assert rule.due_month is not None
-        year = start.year
+        year = first.year
         while True:
             due = _clamped(year, rule.due_month, rule.due_day)
             if due > until:
@@ -136,15 +137,13 @@ def periods(rule: CadenceRule, start: dt.date, until: dt.date) -> Iterator[Perio
             yield str(year + rule.year_offset), due, due
             year += 1
     else:
-        q0 = (start.month - 1) // 3 * 3 + 1
-        cur = dt.date(start.year, q0, 1)
+        cur = first
         while True:
             due = _clamped(cur.year, cur.month, rule.due_day)
             if due > until:
                 return
             yield f"{cur.year}-Q{(cur.month - 1) // 3 + 1}", due, due
             cur = add_months(cur, 3)
-
 
 
 @dataclass(frozen=True, slots=True)
