@@ -99,10 +99,12 @@ def signals_unwind() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Signals wait (and then act) until the block is done: the moves are not cut in two."""
+def signals_held() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP wait (and then act) until the block is done: the moves of
+    a run's files (here, and a letters run's, ``office/letters_out``) are not cut in two."""
     held = {signal.SIGINT, *_SIGNALS}
-    if threading.current_thread() is not threading.main_thread():
+    if not hasattr(signal, "pthread_sigmask") or \
+            threading.current_thread() is not threading.main_thread():
         yield
         return
     before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
@@ -402,7 +404,7 @@ class RunOutputs:
                         if not count:
                             writer.abort()
                         sides.append((writer.target, writer if count else None))
-            with _signals_held():
+            with signals_held():
                 _swap(sides, self.main)
                 self.committed = True
         except BaseException:

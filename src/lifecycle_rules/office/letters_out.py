@@ -21,35 +21,20 @@ import contextlib
 import glob
 import os
 import shutil
-import signal
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 from lifecycle_rules.errors import LifecycleRulesError
-
-_HELD = {getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)}
+from lifecycle_rules.io.outputs import signals_held
 
 
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """SIGINT, SIGTERM and SIGHUP wait while files are moved (delivered afterwards)."""
-    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
-        yield
-        return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 class LetterFolder:
@@ -132,7 +117,7 @@ class LetterFolder:
         if not t.exists():
             os.chmod(self.temp, 0o777 & ~_umask())
             try:
-                with _signals_held():
+                with signals_held():
                     os.rename(self.temp, t)
             except OSError as exc:
                 raise LifecycleRulesError(f"{self.name}: cannot create the folder: {exc.strerror} "
@@ -146,7 +131,7 @@ class LetterFolder:
             if any(_same(dest, p) for p in self.inputs):
                 raise LifecycleRulesError(f"{self.name}: {name} there is an input of this run; nothing was written")
         stale = [s for s in self.sides if s not in self.written and (t / s).is_file()]
-        with _signals_held():
+        with signals_held():
             for name in self.written:
                 os.replace(self.temp / name, t / name)
             for s in stale:
