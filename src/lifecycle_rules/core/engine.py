@@ -57,16 +57,15 @@ def evaluate(
     day = as_of_day(as_of)
     if calendar is not None:
         pack = pack.with_calendar(calendar)
-    # One decode per history: what the lean decoder takes, it takes with the values
-    # the models would give (``core/lean.py``), so its errors are theirs.
-    return _evaluate(pack, read_history(history), day, include_closed)
+    return evaluate_on(pack, history, day, include_closed)
 
 
 def evaluate_on(pack: Pack, history: History | Mapping[str, Any] | str | bytes, day: dt.date,
                 include_closed: bool = False) -> Result:
-    """``evaluate`` for the batch, which has checked its day once for the run (``as_of_day``)
-    and loaded the pack with the run's calendar: the same result, without doing either again
-    for every history."""
+    """``evaluate`` once its day is checked (``as_of_day``) and the pack has the run's
+    calendar: what the batch calls, having done both once for the run."""
+    # One decode per history: what the lean decoder takes, it takes with the values
+    # the models would give (``core/lean.py``), so its errors are theirs.
     return _evaluate(pack, read_history(history), day, include_closed)
 
 
