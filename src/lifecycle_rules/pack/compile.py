@@ -59,6 +59,9 @@ class _OtherCalendars:
         return pack
 
 
+_VIEWS = frozenset({"inactive", "steps", "after"})  # Pack's fields kept as read-only views
+
+
 @dataclass(frozen=True)
 class Pack:
     """A compiled, validated rule pack. Build one with ``load_pack``."""
@@ -83,6 +86,19 @@ class Pack:
     inactive: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}),
                                                     compare=False, repr=False)
     _other_calendars: _OtherCalendars = field(default_factory=_OtherCalendars, compare=False, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What pickling keeps (a Spark or Dask worker gets the compiled pack this way):
+        the fields, with read-only views as plain dicts; caches (``active``, ``digest``,
+        calendars made for other runs) are left behind, to be worked out again."""
+        state = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "_other_calendars"}
+        return {name: dict(value) if isinstance(value, MappingProxyType) else value
+                for name, value in state.items()}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, MappingProxyType(value) if name in _VIEWS else value)
+        object.__setattr__(self, "_other_calendars", _OtherCalendars())
 
     @property
     def id(self) -> str:

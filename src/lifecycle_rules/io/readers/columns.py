@@ -217,3 +217,9 @@ def _resolve_header(
             others = f" (or one of: {', '.join(aliases[1:])})" if len(aliases) > 1 else ""
             raise ValueError(f"{file}: missing required column {shown_name}{others}")
     return sorted(found.values(), key=lambda c: c.rank), ignored, unknown
+
+
+def load_mapping(path: str | Path | None = None, pack: tuple[str, Mapping[str, Any]] | None = None) -> _Mapping:
+    """The column mapping of a run: the default columns.yaml, a pack's own ``columns:``
+    (``pack``: its id and them) over it, and the file at ``path`` over both."""
+    return _load_mapping(path, pack)

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from lifecycle_rules.io.readers.codes import Seen, duplicate, normal_id
-from lifecycle_rules.io.readers.columns import _PROJECT_SECTIONS, _Column, _Mapping
+from lifecycle_rules.io.readers.columns import _PROJECT_SECTIONS, _Column, _Mapping, _resolve_header
 from lifecycle_rules.io.readers.sheets import SheetRef, _blank, _open_sheet, _Sheet
 from lifecycle_rules.io.readers.values import _SURROGATE, _amount, _is_empty, _iso, _norm, _period, _text
 from lifecycle_rules.io.records import Note, Record, Reject, undecodable
@@ -319,3 +319,66 @@ def _leftover_events(
             orphan = f"项目代码 '{project_id}' 不在项目表 {projects_file} 中"
             problems = [_Problem(sheet.file, locator, sheet.id_header, orphan), *problems]
         yield Record(sheet.file, locator, None, _reject(problems, project_id))
+
+
+# Tables whose column names are known (a database query's, an Arrow batch's): no header to
+# find, the same mapping, conversions and rejects as a sheet's, a row at a time.
+
+_NAMED_REQUIRED = {
+    "projects": (_PROJECT_SECTIONS, (("project", "id"),)),
+    "events": (("events",), (("events", "project_id"), ("events", "date"), ("events", "type"))),
+}
+
+
+def named_table(file: str, names: Sequence[str], kind: Literal["projects", "events"], mapping: _Mapping) -> _Sheet:
+    """A table read by its column names, mapped to fields like a sheet's header (the
+    default columns.yaml, a pack's ``columns:``, a mapping file: ``load_mapping``). Cells
+    may be what a database driver or Arrow gives (dates, Decimal, bool, numbers, text).
+    ``file`` names the table in rejects. A required column missing is a ValueError."""
+    sections, required = _NAMED_REQUIRED[kind]
+    columns, ignored, unknown = _resolve_header(file, [(i, n, (n,)) for i, n in enumerate(names)], mapping,
+                                                sections, required)
+    id_header = next(c.header for c in columns if (c.section, c.name) == required[0])
+    return _Sheet(file, None, tuple(columns), id_header, mapping, None, (0,), tuple(ignored), tuple(unknown))
+
+
+def named_notes(sheet: _Sheet) -> Iterator[Note]:
+    """A notice for each column of a named table that no field takes."""
+    for _, header in sheet.unknown:
+        yield Note(sheet.file, f"column {header}", "column",
+                   f"列“{header}”没有对应的字段，未使用（可用 mapping 指定；lifecycle-rules mapping 打印默认映射）")
+
+
+def event_code(events: _Sheet, cells: Sequence[object]) -> str | None:
+    """The project code of an event row, as projects are matched by it (NFKC, stripped),
+    or None if its cell is empty or unreadable."""
+    column = next(c for c in events.columns if c.name == "project_id")
+    raw = cells[column.index] if column.index < len(cells) else None
+    if _is_empty(raw):
+        return None
+    try:
+        return cast(str, _convert("id", raw, events.mapping))
+    except ValueError:
+        return None
+
+
+def named_record(
+    projects: _Sheet, number: int, cells: Sequence[object], events: _Sheet | None = None,
+    event_rows: Iterable[tuple[int, Sequence[object]]] = (), seen: Seen | None = None,
+) -> Iterator[Record | Note]:
+    """Row ``number`` of a named projects table, with the rows of the events table
+    (``(row number, cells)``) whose code is its own: its Record (a Reject naming every bad
+    cell, a duplicate code), or a Note for a row that is not a project (合计, a note);
+    then a reject for each given event row whose code is not the project's."""
+    pending: dict[str, list[_Pending]] = {}
+    strays: list[_Pending] = []
+    if events is not None:
+        for event_number, event_cells in event_rows:
+            if _blank(event_cells):
+                continue
+            project_id, event, problems = _event_row(events, f"row {event_number}", event_cells)
+            item = (event_number, project_id, event, problems)
+            (strays if project_id is None else pending.setdefault(project_id, [])).append(item)
+    yield from _project_or_note(projects, number, cells, Seen() if seen is None else seen, pending)
+    if events is not None:
+        yield from _leftover_events(events, projects.file, pending, strays)

@@ -13,6 +13,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
+from decimal import Decimal
 from fractions import Fraction
 
 from lifecycle_rules.pack.yamlfile import clip
@@ -115,6 +116,10 @@ def _amount(value: object, unit: int | Fraction = 1) -> int | float:
         if not math.isfinite(value):
             raise ValueError(bad)
         number: int | float | Fraction = value
+    elif isinstance(value, Decimal):  # a database's NUMERIC column: exact, kept exact
+        if not value.is_finite():
+            raise ValueError(bad)
+        number = Fraction(value)
     else:
         text = re.sub(r"[\s,]", "", unicodedata.normalize("NFKC", str(value)))
         if len(text) > MAX_PATTERN_CHARS:
