@@ -34,7 +34,8 @@ def test_typed_cells_become_the_history_a_sheet_gives() -> None:
 
 def test_every_bad_cell_is_named_and_a_stray_event_is_rejected() -> None:
     cells = ["JD-2", "x", "火星", Decimal("-1"), "2024-13-01", None, None]
-    events = [(1, ["JD-2", "2024/2/30", "step_completed", "签约", None]), (2, ["JD-9", dt.date(2024, 1, 1), "完成", "签约", None])]
+    events = [(1, ["JD-2", "2024/2/30", "step_completed", "签约", None]),
+              (2, ["JD-9", dt.date(2024, 1, 1), "完成", "签约", None])]
     project, stray = named_record(PROJECTS, 2, cells, EVENTS, events)
     assert isinstance(project, Record) and project.reject is not None
     assert project.reject.field == "sector" and project.reject.project_id == "JD-2"
