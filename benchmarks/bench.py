@@ -27,6 +27,10 @@ one JSON line:
   the lower time of each project kept; an ordinary least-squares fit
   ``time = a + b * warnings`` over all projects gives ``b`` (µs per warning) and ``a`` (µs of
   a project with no warning). Numbers only: nothing is asserted;
+- ``arrow`` (optional, never in the default): the Arrow seam in one process
+  (``lifecycle_rules.arrow.evaluate_batches``), the file's lines as a ``history`` column in
+  record batches of ``ARROW_BATCH``, every output batch (warnings, rejects and notices)
+  written to an Arrow IPC stream: what a Spark or Dask worker does, without the engine;
 - ``engine:NAME`` (optional, never in the default; ``engine:durable`` is slow): another
   engine (``lifecycle_rules.engines.get_engine``) on every line, in one process, results
   discarded.
@@ -74,6 +78,7 @@ from pathlib import Path
 from typing import Any
 
 AS_OF = "2025-06-30"
+ARROW_BATCH = 1024  # histories a record batch in the arrow mode (Spark's default is 10,000)
 PACKS = ("jiande", "luohe", "tongjiang", "wushan", "jiangyin")
 DEFAULT_MODES = ("floor", "evaluate-1", "evaluate-N", "marginal")
 SEED = 7
@@ -151,6 +156,13 @@ def _timed(mode: str, path: str, pack: str, out: str, ref: str | None) -> dict[s
         from lifecycle_rules.engines import get_engine
 
         run_one, loaded = get_engine(mode.split(":", 1)[1]), load_pack(pack, as_of=AS_OF)
+    elif mode == "arrow":
+        import pyarrow as pa
+
+        from lifecycle_rules import load_pack
+        from lifecycle_rules.arrow import OUTPUT_SCHEMA, evaluate_batches
+
+        loaded = load_pack(pack, as_of=AS_OF)
     elif mode in ("evaluate-1", "evaluate-N"):
         import lifecycle_rules.io.cli  # noqa: F401  (imports are not timed)
 
@@ -183,6 +195,24 @@ def _timed(mode: str, path: str, pack: str, out: str, ref: str | None) -> dict[s
             for line in fh:
                 warnings += len(run_one(loaded, line, AS_OF, False).warnings)
                 projects += 1
+    elif mode == "arrow":
+        projects = warnings = 0
+        with open(path, encoding="utf-8") as fh, pa.OSFile(out, "wb") as sink, \
+                pa.ipc.new_stream(sink, OUTPUT_SCHEMA) as writer:
+            def batches() -> Any:
+                chunk: list[str] = []
+                for line in fh:
+                    if line.strip():
+                        chunk.append(line)
+                    if len(chunk) == ARROW_BATCH:
+                        yield pa.RecordBatch.from_pydict({"history": chunk})
+                        chunk = []
+                if chunk:
+                    yield pa.RecordBatch.from_pydict({"history": chunk})
+            for batch in evaluate_batches(batches(), loaded, AS_OF):
+                writer.write_batch(batch)
+                warnings += batch.column("kind").to_pylist().count("warning")
+        projects = _count_lines(path)
     else:
         _cli(pack, path, out, jobs)
     wall = time.perf_counter() - start
@@ -456,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
     packs = [s.strip() for s in args.packs.split(",") if s.strip()]
     modes = [s.strip() for s in args.modes.split(",") if s.strip()]
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else [args.size]
-    bad = [m for m in modes if m not in DEFAULT_MODES and not m.startswith("engine:")]
+    bad = [m for m in modes if m not in (*DEFAULT_MODES, "arrow") and not m.startswith("engine:")]
     if bad or not modes or not packs or args.repeat < 1 or min(sizes) < 1:
         p.error(f"unknown modes {bad}" if bad else "give packs, modes, sizes >= 1 and --repeat >= 1")
     modes = list(dict.fromkeys(m for m in (*DEFAULT_MODES, *modes) if m in modes))  # in a fixed order

@@ -3,6 +3,10 @@
     from lifecycle_rules import load_pack, evaluate
     pack = load_pack("jiande")
     result = evaluate(pack, history, as_of="2024-11-30")
+
+Past one process, each with its optional extra: ``lifecycle_rules.arrow`` (Arrow record
+batches in and out, the seam Spark and Dask run through), ``lifecycle_rules.spark``
+(Spark DataFrames) and ``lifecycle_rules.db`` (database tables in and out).
 """
 
 from __future__ import annotations
