@@ -29,6 +29,9 @@ class Seen:
         self._files: list[str] = []
         self._first: dict[str, int] = {}
 
+    def __contains__(self, code: object) -> bool:
+        return code in self._first
+
     def add(self, code: str, file: str, row: int) -> tuple[str, int] | None:
         """Where ``code`` was seen before (file, row), or None (and it is now seen here)."""
         at = self._first.get(code)

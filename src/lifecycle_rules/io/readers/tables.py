@@ -382,3 +382,12 @@ def named_record(
     yield from _project_or_note(projects, number, cells, Seen() if seen is None else seen, pending)
     if events is not None:
         yield from _leftover_events(events, projects.file, pending, strays)
+
+
+def orphan_events(projects: _Sheet, events: _Sheet,
+                  event_rows: Iterable[tuple[int, Sequence[object]]]) -> Iterator[Record]:
+    """A reject for each event row (``(row number, cells)``) whose project is in no row of
+    the projects table, or whose code is empty."""
+    for item in named_record(projects, 0, (), events, event_rows):
+        assert isinstance(item, Record)  # a blank projects row gives nothing of its own
+        yield item
