@@ -15,6 +15,7 @@ import re
 import unicodedata
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from lifecycle_rules.pack.yamlfile import clip
 
@@ -154,6 +155,7 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
+@lru_cache(maxsize=8192)  # a column's values repeat (types, sectors, placeholders): worked out once each
 def _norm(text: str) -> str:
     """Header/value key: NFKC (full-width = half-width), no whitespace, case folded."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text).replace("\ufeff", "")).casefold()
