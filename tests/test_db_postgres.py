@@ -2,7 +2,8 @@
 histories give through ``evaluate --db ... -o URL#TABLE`` exactly the warnings the file
 path gives, and a run killed (SIGKILL) between its batches leaves no duplicate once re-run.
 
-The server: ``LR_PG_URL`` if set (``.ci/run`` starts one with scripts/postgres.sh), else
+Run by CI (``CI`` set) and with ``LR_INTEGRATION=1`` or ``LR_PG_URL``; skipped between
+edits otherwise. The server: ``LR_PG_URL`` if set (``.ci/run`` starts one with scripts/postgres.sh), else
 one started here in a temporary directory if ``initdb`` is on PATH, else the tests skip;
 but where ``CI`` is set a missing server fails them (a real part is really tested)."""
 
@@ -29,6 +30,12 @@ from lifecycle_rules.io.db_write import result_tables
 
 PACKS = ("jiande", "luohe", "tongjiang", "wushan", "jiangyin")
 N = 2000
+
+# Most of a minute against a real server: CI runs it (.ci/run sets CI and LR_PG_URL);
+# between edits, LR_INTEGRATION=1 (or LR_PG_URL) asks for it.
+if not (os.environ.get("CI") or os.environ.get("LR_INTEGRATION") or os.environ.get("LR_PG_URL")):
+    pytest.skip("a real PostgreSQL run (most of a minute): .ci/run runs it, LR_INTEGRATION=1 runs it here",
+                allow_module_level=True)
 
 
 @pytest.fixture(scope="session")

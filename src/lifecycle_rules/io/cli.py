@@ -25,7 +25,6 @@ import datetime as dt
 import importlib
 import json
 import os
-import re
 import sys
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -34,6 +33,7 @@ from typing import Any, NoReturn
 
 from lifecycle_rules import __version__
 from lifecycle_rules.errors import LifecycleRulesError
+from lifecycle_rules.io.db_cli import db_options, evaluate_db, output_target, wants_db
 
 
 class _Parser(argparse.ArgumentParser):
@@ -69,38 +69,6 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (use 2024-11-30)") from None
 
 
-class _DbTarget(str):
-    """``-o URL#TABLE``: a database table, not a file (kept as text: a Path would fold the //)."""
-
-    __slots__ = ()
-
-
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+._-]+://")
-
-
-def _output(text: str) -> Path | _DbTarget:
-    return _DbTarget(text) if _URL.match(text) else Path(text)
-
-
-def _db_options(p: argparse.ArgumentParser) -> None:
-    """Histories read from a database (docs/databases.md): --db URL with the projects and
-    events tables (--projects, --events) or two queries (--sql-projects, --sql-events)."""
-    p.add_argument("--db", metavar="URL", help="read the histories from this database (SQLAlchemy URL: "
-                   "postgresql+psycopg://user@host/db, sqlite:///file.db ...) instead of files")
-    p.add_argument("--projects", metavar="TABLE", help="with --db: the projects table (schema.table allowed); "
-                   "--events TABLE names the events table")
-    p.add_argument("--sql-projects", metavar="SQL", help="with --db: a query giving the projects rows")
-    p.add_argument("--sql-events", metavar="SQL", help="with --db: a query giving the events rows")
-    p.add_argument("--db-batch", type=_rows, metavar="ROWS",
-                   help="with -o URL#TABLE: rows (warnings, rejects, notices) a transaction (default 2000)")
-
-
-def _rows(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of rows (1 or more)")
-    return int(text)
-
-
 def _jobs(text: str) -> int:
     try:
         jobs = int(text)
@@ -126,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the day, 2024-11-30 (or 2024/11/30, 2024年11月30日; Asia/Shanghai)")
     ev.add_argument("inputs", nargs="*", type=Path, metavar="FILE",
                     help="histories: .jsonl, .csv (UTF-8 or GBK) or .xlsx (or --db URL)")
-    ev.add_argument("-o", "--output", type=_output,
+    ev.add_argument("-o", "--output", type=output_target,
                     help="output file (.jsonl, .csv, .xlsx), or a database table URL#TABLE; default stdout JSONL")
     ev.add_argument("--format", choices=["jsonl", "csv", "xlsx"], help="output format (default: from the suffix)")
     ev.add_argument("--rejects", type=Path,
@@ -149,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--quiet", action="store_true", help="no summary on stderr")
     _columns_option(ev)
     _effective_option(ev)
-    _db_options(ev)
+    db_options(ev)
 
     ra = sub.add_parser("rates", help="portfolio rates over many projects (江阴: 签约项目备案率 …)")
     ra.add_argument("--pack", required=True, help="pack id, id@version, or a pack directory")
@@ -380,13 +348,11 @@ def _check_files(args: argparse.Namespace, outputs: Sequence[tuple[str, Path | N
 
 def _evaluate(args: argparse.Namespace) -> int:
     from lifecycle_rules.io.batch import Progress, WorkerError, cores, count_lines, default_jobs, run
-    from lifecycle_rules.io.calendars import end_warning
-    from lifecycle_rules.io.outputs import RunOutputs, locked, side_paths
+    from lifecycle_rules.io.outputs import RunOutputs, locked, report_run, side_paths
     from lifecycle_rules.pack.plugins import load_pack
 
-    if not args.inputs or isinstance(args.output, _DbTarget) or any(
-            getattr(args, o) is not None for o in ("db", "projects", "sql_projects", "sql_events", "db_batch")):
-        return _evaluate_db(args)
+    if wants_db(args):
+        return evaluate_db(args)
 
     _check_usage(args, ".jsonl, .csv or .xlsx, or --format")
     params = dict(args.param)
@@ -423,179 +389,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         if out.committed:
             exc.add_note("output complete")
         raise
-    summary.notices = out.noticed  # with the output's own (cells a worksheet could not hold)
-    for r in out.held_rejects:
-        print(json.dumps(r.to_dict(), ensure_ascii=False), file=sys.stderr)
-    for n in out.held_notices:
-        print(f"lifecycle-rules: notice: {n['project_id']} ({n['locator']}): {n['notice']}", file=sys.stderr)
-    if not args.quiet:
-        for line in summary.lines():
-            print(f"lifecycle-rules: {line}", file=sys.stderr)
-        if out.rejected:
-            print(f"lifecycle-rules: {out.rejected} rejected record(s) written to {out.where('rejects')}",
-                  file=sys.stderr)
-        said = end_warning(calendar, args.as_of, "--as-of")
-        if said:
-            print(f"lifecycle-rules: warning: {said}", file=sys.stderr)
-    return 1 if out.rejected and not args.allow_rejects else 0
-
-
-def _check_db_usage(args: argparse.Namespace) -> None:
-    """The options of a run with a database on either side, before the pack is loaded."""
-    db_out = isinstance(args.output, _DbTarget)
-    if args.db is None:
-        if not args.inputs:
-            raise LifecycleRulesError("the following arguments are required: FILE (or --db URL)")
-        for option in ("projects", "sql_projects", "sql_events"):
-            if getattr(args, option) is not None:
-                raise LifecycleRulesError(f"--{option.replace('_', '-')} goes with --db URL")
-    else:
-        if args.inputs:
-            raise LifecycleRulesError(f"--db reads the histories from the database: no FILE ({args.inputs[0]})")
-        if (args.projects is None) == (args.sql_projects is None):
-            raise LifecycleRulesError("--db needs the projects: --projects TABLE or --sql-projects SQL (one)")
-        if args.events is not None and args.sql_events is not None:
-            raise LifecycleRulesError("--events TABLE and --sql-events SQL: give one")
-        for option, value in (("--layout", args.layout != "auto"), ("--encoding", args.encoding),
-                              ("--sheet", args.sheet)):
-            if value:
-                raise LifecycleRulesError(f"{option} is for files; --db reads tables")
-        args.events_table, args.events = (str(args.events) if args.events is not None else None), None
-    if args.db_batch is not None and not db_out:
-        raise LifecycleRulesError("--db-batch goes with -o URL#TABLE")
-    if db_out:
-        for option in ("format", "columns", "rejects", "notices"):
-            if getattr(args, option) is not None:
-                raise LifecycleRulesError(f"--{option} is for files: -o URL#TABLE writes the warnings to TABLE, "
-                                          "the rejects and notices to TABLE_rejects and TABLE_notices")
-        args.columns = "contract"
-        check_reader_options(args)
-    else:
-        _check_usage(args, ".jsonl, .csv or .xlsx, or --format")
-
-
-def _evaluate_db(args: argparse.Namespace) -> int:
-    """``evaluate`` with a database on either side (or both): --db URL in, -o URL#TABLE out."""
-    import contextlib
-
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from lifecycle_rules import db
-    from lifecycle_rules.io.batch import Progress, WorkerError, cores, default_jobs, run
-    from lifecycle_rules.io.calendars import end_warning
-    from lifecycle_rules.io.db_write import BATCH_ROWS, DbOutputs, TableError
-    from lifecycle_rules.io.outputs import RunOutputs, locked, side_paths
-    from lifecycle_rules.pack.plugins import load_pack
-
-    _check_db_usage(args)
-    params = dict(args.param)
-    calendar = _run_calendar(args.calendar)
-    pack = load_pack(args.pack, params, calendar, args.as_of, args.allow_outside_effective)
-    if args.engine != "native":
-        from lifecycle_rules.engines import get_engine
-
-        get_engine(args.engine)
-    db_out = isinstance(args.output, _DbTarget)
-    try:
-        source = db.connect(args.db) if args.db is not None else None
-        target = db.split_target(args.output) if db_out else None
-        sink = db.connect(target[0], option="-o") if target is not None else None
-        _check_files(args, [])  # the input files, --mapping
-    except ValueError as exc:
-        raise LifecycleRulesError(str(exc)) from None
-    shared = None
-    lock: Any = contextlib.nullcontext()
-    out: Any
-    if target is not None and sink is not None:
-        shared = source.connect() if source is not None and db.same_database(source, sink) else None
-        out = DbOutputs(shared or sink.connect(), target[1], target[2], as_of=args.as_of, pack=pack.label,
-                        digest=pack.digest, parameters=params, owns_connection=True,
-                        batch_rows=args.db_batch or BATCH_ROWS)
-        where = f"-o {db.shown(target[0])}#{target[1]}"
-        if source is not None:
-            where = f"--db {db.shown(args.db)} or {where}"
-    else:
-        rejects_path, notices_path, stale = side_paths(args)
-        outputs = [("-o", args.output), ("--rejects" if args.rejects else "rejects file", rejects_path),
-                   ("--notices" if args.notices else "notices file", notices_path)]
-        _check_files(args, outputs)
-        out = RunOutputs(args.output, args.format, rejects_path, notices_path, stale, outputs, args.columns)
-        lock = locked([*outputs, *(("stale side file", p) for p in stale)])
-        where = f"--db {db.shown(args.db)}"
-    if source is not None:
-        try:
-            records: Any = db.read_histories(
-                source, projects=args.projects, events=args.events_table, sql_projects=args.sql_projects,
-                sql_events=args.sql_events, mapping=args.mapping, pack_columns=(pack.id, pack.spec.columns),
-                connection=shared, notes=True)
-        except (ValueError, SQLAlchemyError) as exc:
-            if shared is not None:
-                shared.close()
-            raise LifecycleRulesError(f"--db {db.shown(args.db)}: {_db_error(exc)}") from None
-        records = _said(records, args)
-        jobs = cores() if args.jobs is None else args.jobs or cores()
-    else:
-        records = _records(args, raw_json=True, pack=pack)
-        jobs = default_jobs(args.inputs, args.events) if args.jobs is None else args.jobs or cores()
-    try:
-        with lock, out:
-            summary = run(pack.source, params, records, args.as_of, out.write, out.reject, out.notice, jobs=jobs,
-                          include_closed=args.include_closed, progress=Progress(None),
-                          write_block=out.write_block, engine=args.engine, calendar=calendar, pack=pack,
-                          office=args.columns == "office")
-            out.read = summary.read
-    except WorkerError as exc:
-        raise LifecycleRulesError(f"{exc}; {_kept(db_out)}") from None
-    except TableError as exc:
-        raise LifecycleRulesError(f"{where}: {exc}") from None
-    except SQLAlchemyError as exc:
-        raise LifecycleRulesError(f"{where}: {_db_error(exc)}; {_kept(db_out)}") from None
-    except OSError as exc:
-        if isinstance(exc, BrokenPipeError) or db_out:
-            raise
-        raise LifecycleRulesError(out.failure(exc)) from None
-    except BaseException as exc:
-        if out.committed:
-            exc.add_note("output complete")
-        raise
-    summary.notices = out.noticed
-    for r in out.held_rejects:
-        print(json.dumps(r.to_dict(), ensure_ascii=False), file=sys.stderr)
-    for n in out.held_notices:
-        print(f"lifecycle-rules: notice: {n['project_id']} ({n['locator']}): {n['notice']}", file=sys.stderr)
-    if not args.quiet:
-        for line in summary.lines():
-            print(f"lifecycle-rules: {line}", file=sys.stderr)
-        if db_out:
-            print(f"lifecycle-rules: {out.written} warning(s) written to {out.name} in {out.transactions} "
-                  f"transaction(s), run {out.run_id}", file=sys.stderr)
-        if out.rejected:
-            print(f"lifecycle-rules: {out.rejected} rejected record(s) written to {out.where('rejects')}",
-                  file=sys.stderr)
-        said = end_warning(calendar, args.as_of, "--as-of")
-        if said:
-            print(f"lifecycle-rules: warning: {said}", file=sys.stderr)
-    return 1 if out.rejected and not args.allow_rejects else 0
-
-
-def _said(records: Iterator[Any], args: argparse.Namespace) -> Iterator[Any]:
-    """A database reader's notes about a table as a whole on stderr, as a file's header is."""
-    from lifecycle_rules.io.readers import Note
-
-    for item in records:
-        if isinstance(item, Note) and item.kind == "header" and not args.quiet:
-            print(f"lifecycle-rules: {item.file}: {item.text}", file=sys.stderr)
-        yield item
-
-
-def _db_error(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _kept(db_out: bool) -> str:
-    return ("the batches committed before stay, the run is marked failed in its _runs table; a re-run "
-            "replaces them") if db_out else "nothing was written"
+    return report_run(args, summary, out, calendar)
 
 
 def _rates(args: argparse.Namespace) -> int:
@@ -658,13 +452,7 @@ def _inspect(args: argparse.Namespace) -> int:
 def _mapping(output: Path | None) -> int:
     from lifecycle_rules.io.inspect import default_mapping
 
-    if output is None:
-        sys.stdout.write(default_mapping())
-    else:
-        from lifecycle_rules.io.writers import write_text
-
-        write_text(output, default_mapping())
-    return 0
+    return _print_or_write(output, default_mapping())
 
 
 def _calendar(args: argparse.Namespace) -> int:
@@ -682,7 +470,11 @@ def _test(args: argparse.Namespace) -> int:
 def _schema(output: Path | None) -> int:
     from lifecycle_rules.pack.spec import PackSpec
 
-    text = json.dumps(PackSpec.model_json_schema(), ensure_ascii=False, indent=2) + "\n"
+    return _print_or_write(output, json.dumps(PackSpec.model_json_schema(), ensure_ascii=False, indent=2) + "\n")
+
+
+def _print_or_write(output: Path | None, text: str) -> int:
+    """A text to stdout, or to a file written whole (``write_text``)."""
     if output is None:
         sys.stdout.write(text)
     else:

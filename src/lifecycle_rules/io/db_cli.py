@@ -1,0 +1,199 @@
+"""``evaluate`` with a database on either side (docs/databases.md): ``--db URL`` with the
+projects and events tables (``--projects``/``--events``) or two queries
+(``--sql-projects``/``--sql-events``) in, ``-o URL#TABLE`` out. The options are parsed
+here without SQLAlchemy; a run imports it (the ``db`` extra) only when it needs it."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from lifecycle_rules.errors import LifecycleRulesError
+
+
+class DbTarget(str):
+    """``-o URL#TABLE``: a database table, not a file (kept as text: a Path would fold the //)."""
+
+    __slots__ = ()
+
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+._-]+://")
+
+
+def output_target(text: str) -> Path | DbTarget:
+    """``-o``: a file, or ``URL#TABLE``, a database table."""
+    return DbTarget(text) if _URL.match(text) else Path(text)
+
+
+def db_options(p: argparse.ArgumentParser) -> None:
+    """Histories read from a database (docs/databases.md): --db URL with the projects and
+    events tables (--projects, --events) or two queries (--sql-projects, --sql-events)."""
+    p.add_argument("--db", metavar="URL", help="read the histories from this database (SQLAlchemy URL: "
+                   "postgresql+psycopg://user@host/db, sqlite:///file.db ...) instead of files")
+    p.add_argument("--projects", metavar="TABLE", help="with --db: the projects table (schema.table allowed); "
+                   "--events TABLE names the events table")
+    p.add_argument("--sql-projects", metavar="SQL", help="with --db: a query giving the projects rows")
+    p.add_argument("--sql-events", metavar="SQL", help="with --db: a query giving the events rows")
+    p.add_argument("--db-batch", type=_rows, metavar="ROWS",
+                   help="with -o URL#TABLE: rows (warnings, rejects, notices) a transaction (default 2000)")
+
+
+def _rows(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of rows (1 or more)")
+    return int(text)
+
+
+def wants_db(args: argparse.Namespace) -> bool:
+    """Does this ``evaluate`` run have a database on either side (or no input file)?"""
+    return not args.inputs or isinstance(args.output, DbTarget) or any(
+        getattr(args, o) is not None for o in ("db", "projects", "sql_projects", "sql_events", "db_batch"))
+
+
+def _check_db_usage(args: argparse.Namespace) -> None:
+    """The options of a run with a database on either side, before the pack is loaded."""
+    from lifecycle_rules.io.cli import _check_usage, check_reader_options
+
+    db_out = isinstance(args.output, DbTarget)
+    if args.db is None:
+        if not args.inputs:
+            raise LifecycleRulesError("the following arguments are required: FILE (or --db URL)")
+        for option in ("projects", "sql_projects", "sql_events"):
+            if getattr(args, option) is not None:
+                raise LifecycleRulesError(f"--{option.replace('_', '-')} goes with --db URL")
+    else:
+        if args.inputs:
+            raise LifecycleRulesError(f"--db reads the histories from the database: no FILE ({args.inputs[0]})")
+        if (args.projects is None) == (args.sql_projects is None):
+            raise LifecycleRulesError("--db needs the projects: --projects TABLE or --sql-projects SQL (one)")
+        if args.events is not None and args.sql_events is not None:
+            raise LifecycleRulesError("--events TABLE and --sql-events SQL: give one")
+        for option, value in (("--layout", args.layout != "auto"), ("--encoding", args.encoding),
+                              ("--sheet", args.sheet)):
+            if value:
+                raise LifecycleRulesError(f"{option} is for files; --db reads tables")
+        args.events_table, args.events = (str(args.events) if args.events is not None else None), None
+    if args.db_batch is not None and not db_out:
+        raise LifecycleRulesError("--db-batch goes with -o URL#TABLE")
+    if db_out:
+        for option in ("format", "columns", "rejects", "notices"):
+            if getattr(args, option) is not None:
+                raise LifecycleRulesError(f"--{option} is for files: -o URL#TABLE writes the warnings to TABLE, "
+                                          "the rejects and notices to TABLE_rejects and TABLE_notices")
+        args.columns = "contract"
+        check_reader_options(args)
+    else:
+        _check_usage(args, ".jsonl, .csv or .xlsx, or --format")
+
+
+def evaluate_db(args: argparse.Namespace) -> int:
+    """``evaluate`` with a database on either side (or both): --db URL in, -o URL#TABLE out."""
+    import contextlib
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from lifecycle_rules import db
+    from lifecycle_rules.io.batch import Progress, WorkerError, cores, default_jobs, run
+    from lifecycle_rules.io.cli import _check_files, _records, _run_calendar
+    from lifecycle_rules.io.db_write import BATCH_ROWS, DbOutputs, TableError
+    from lifecycle_rules.io.outputs import RunOutputs, locked, report_run, side_paths
+    from lifecycle_rules.pack.plugins import load_pack
+
+    _check_db_usage(args)
+    params = dict(args.param)
+    calendar = _run_calendar(args.calendar)
+    pack = load_pack(args.pack, params, calendar, args.as_of, args.allow_outside_effective)
+    if args.engine != "native":
+        from lifecycle_rules.engines import get_engine
+
+        get_engine(args.engine)
+    db_out = isinstance(args.output, DbTarget)
+    try:
+        source = db.connect(args.db) if args.db is not None else None
+        target = db.split_target(args.output) if db_out else None
+        sink = db.connect(target[0], option="-o") if target is not None else None
+        _check_files(args, [])  # the input files, --mapping
+    except ValueError as exc:
+        raise LifecycleRulesError(str(exc)) from None
+    shared = None
+    lock: Any = contextlib.nullcontext()
+    out: Any
+    if target is not None and sink is not None:
+        shared = source.connect() if source is not None and db.same_database(source, sink) else None
+        out = DbOutputs(shared or sink.connect(), target[1], target[2], as_of=args.as_of, pack=pack.label,
+                        digest=pack.digest, parameters=params, owns_connection=True,
+                        batch_rows=args.db_batch or BATCH_ROWS)
+        where = f"-o {db.shown(target[0])}#{target[1]}"
+        if source is not None:
+            where = f"--db {db.shown(args.db)} or {where}"
+    else:
+        rejects_path, notices_path, stale = side_paths(args)
+        outputs = [("-o", args.output), ("--rejects" if args.rejects else "rejects file", rejects_path),
+                   ("--notices" if args.notices else "notices file", notices_path)]
+        _check_files(args, outputs)
+        out = RunOutputs(args.output, args.format, rejects_path, notices_path, stale, outputs, args.columns)
+        lock = locked([*outputs, *(("stale side file", p) for p in stale)])
+        where = f"--db {db.shown(args.db)}"
+    if source is not None:
+        try:
+            records: Any = db.read_histories(
+                source, projects=args.projects, events=args.events_table, sql_projects=args.sql_projects,
+                sql_events=args.sql_events, mapping=args.mapping, pack_columns=(pack.id, pack.spec.columns),
+                connection=shared, notes=True)
+        except (ValueError, SQLAlchemyError) as exc:
+            if shared is not None:
+                shared.close()
+            raise LifecycleRulesError(f"--db {db.shown(args.db)}: {_db_error(exc)}") from None
+        records = _said(records, args)
+        jobs = cores() if args.jobs is None else args.jobs or cores()
+    else:
+        records = _records(args, raw_json=True, pack=pack)
+        jobs = default_jobs(args.inputs, args.events) if args.jobs is None else args.jobs or cores()
+    try:
+        with lock, out:
+            summary = run(pack.source, params, records, args.as_of, out.write, out.reject, out.notice, jobs=jobs,
+                          include_closed=args.include_closed, progress=Progress(None),
+                          write_block=out.write_block, engine=args.engine, calendar=calendar, pack=pack,
+                          office=args.columns == "office")
+            out.read = summary.read
+    except WorkerError as exc:
+        raise LifecycleRulesError(f"{exc}; {_kept(db_out)}") from None
+    except TableError as exc:
+        raise LifecycleRulesError(f"{where}: {exc}") from None
+    except SQLAlchemyError as exc:
+        raise LifecycleRulesError(f"{where}: {_db_error(exc)}; {_kept(db_out)}") from None
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError) or db_out:
+            raise
+        raise LifecycleRulesError(out.failure(exc)) from None
+    except BaseException as exc:
+        if out.committed:
+            exc.add_note("output complete")
+        raise
+    written = [f"{out.written} warning(s) written to {out.name} in {out.transactions} transaction(s), "
+               f"run {out.run_id}"] if db_out else []
+    return report_run(args, summary, out, calendar, *written)
+
+
+def _said(records: Iterator[Any], args: argparse.Namespace) -> Iterator[Any]:
+    """A database reader's notes about a table as a whole on stderr, as a file's header is."""
+    from lifecycle_rules.io.readers import Note
+
+    for item in records:
+        if isinstance(item, Note) and item.kind == "header" and not args.quiet:
+            print(f"lifecycle-rules: {item.file}: {item.text}", file=sys.stderr)
+        yield item
+
+
+def _db_error(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _kept(db_out: bool) -> str:
+    return ("the batches committed before stay, the run is marked failed in its _runs table; a re-run "
+            "replaces them") if db_out else "nothing was written"
