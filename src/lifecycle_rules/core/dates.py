@@ -315,31 +315,11 @@ def reached_on(anchor: dt.date, unit: Unit, threshold: Fraction, cal: WorkCalend
 ANCHORS_CACHED = 4096  # distinct anchor days kept per compiled clock (projects share days)
 
 
-class Cached:
-    """``make(*args)``, a pure function compiled once, with its answers cached (up to
-    ``size``: by anchor day, as a rule's clocks are asked). It pickles as its recipe,
-    ``make`` and ``args``, which the receiving process compiles again (a Spark or Dask
-    worker gets a compiled pack this way): the compiled closure and its cache do not."""
-
-    __slots__ = ("_call", "_recipe")
-
-    def __init__(self, make: Callable[..., Callable[..., Any]], args: tuple[Any, ...],
-                 size: int = ANCHORS_CACHED) -> None:
-        self._recipe = (make, args, size)
-        self._call = lru_cache(maxsize=size)(make(*args))
-
-    def __call__(self, *args: Any) -> Any:
-        return self._call(*args)
-
-    def __reduce__(self) -> tuple[type[Cached], tuple[Any, ...]]:
-        return Cached, self._recipe
-
-
 def crossing(unit: Unit, threshold: Fraction, cal: WorkCalendar) -> Callable[[dt.date], dt.date]:
     """``reached_on`` for one unit and threshold, compiled once: anchor -> the first day
     past the threshold (deadline bands keep these per pack). Pure, so its answers are
     cached by anchor day."""
-    return Cached(_crossing, (unit, threshold, cal))
+    return lru_cache(maxsize=ANCHORS_CACHED)(_crossing(unit, threshold, cal))
 
 
 def _crossing(unit: Unit, threshold: Fraction, cal: WorkCalendar) -> Callable[[dt.date], dt.date]:
@@ -370,7 +350,7 @@ def _crossing(unit: Unit, threshold: Fraction, cal: WorkCalendar) -> Callable[[d
 
 def last_day_within(unit: Unit, limit: Fraction, cal: WorkCalendar) -> Callable[[dt.date], dt.date]:
     """anchor -> the last day within a limit (the due date); cached like ``crossing``."""
-    return Cached(_last_day_within, (unit, limit, cal))
+    return lru_cache(maxsize=ANCHORS_CACHED)(_last_day_within(unit, limit, cal))
 
 
 def _last_day_within(unit: Unit, limit: Fraction, cal: WorkCalendar) -> Callable[[dt.date], dt.date]:

@@ -15,11 +15,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
-from lifecycle_rules.core.dates import Cached, add_months, week_label
+from lifecycle_rules.core.dates import add_months, week_label
 from lifecycle_rules.core.explain_model import LevelRule
 from lifecycle_rules.core.vocabulary import LEVEL_RANK, Level
 from lifecycle_rules.kinds.episode import Episode, LevelDays, level_days
@@ -205,14 +206,11 @@ class CadenceClock:
 
 def compile(pack: Pack, rule: CadenceRule) -> CadenceClock:
     clocks = crossings(pack, dict(rule.levels))
-    return CadenceClock(rule, clocks, level_days(clocks), Cached(_period_list, (rule,), _PERIOD_LISTS_CACHED))
 
-
-def _period_list(rule: CadenceRule) -> Callable[[dt.date, dt.date], tuple[Period, ...]]:
     def period_list(first: dt.date, until: dt.date) -> tuple[Period, ...]:
         return tuple(periods(rule, first, until))
 
-    return period_list
+    return CadenceClock(rule, clocks, level_days(clocks), lru_cache(maxsize=_PERIOD_LISTS_CACHED)(period_list))
 
 
 def measures(rule: CadenceRule) -> str:

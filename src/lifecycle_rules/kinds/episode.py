@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from lifecycle_rules.core.dates import Cached
+from lifecycle_rules.core.dates import ANCHORS_CACHED
 from lifecycle_rules.core.vocabulary import LEVEL_RANK, Level
 
 LevelDays = tuple[tuple[Level, dt.date], ...]
@@ -34,11 +35,9 @@ def level_days(clocks: Mapping[Level, Callable[[dt.date], dt.date]]) -> Callable
     """anchor -> the day each level is reached, in the order reached (on one day, the lower
     level first): compiled once per rule, its answers cached by anchor day like each
     level's own clock (projects share days; a stagnation clock asks at every progress)."""
-    return Cached(_level_days, (tuple(clocks.items()),))
+    items = tuple(clocks.items())
 
-
-def _level_days(items: tuple[tuple[Level, Callable[[dt.date], dt.date]], ...]) -> Callable[[dt.date], LevelDays]:
     def at(anchor: dt.date) -> LevelDays:
         return tuple(sorted(((lv, day(anchor)) for lv, day in items), key=lambda p: (p[1], LEVEL_RANK[p[0]])))
 
-    return at
+    return lru_cache(maxsize=ANCHORS_CACHED)(at)

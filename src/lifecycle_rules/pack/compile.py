@@ -89,9 +89,12 @@ class Pack:
 
     def __getstate__(self) -> dict[str, Any]:
         """What pickling keeps (a Spark or Dask worker gets the compiled pack this way):
-        the fields, with read-only views as plain dicts; caches (``active``, ``digest``,
-        calendars made for other runs) are left behind, to be worked out again."""
-        state = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "_other_calendars"}
+        the fields, with read-only views as plain dicts. The rules' clocks (closures with
+        their caches, which do not pickle) and the caches (``active``, ``digest``, calendars
+        made for other runs) are left behind: the clocks are compiled again on arrival,
+        from the same spec, parameters and calendar, as ``load_pack`` compiled them."""
+        state = {name: getattr(self, name) for name in self.__dataclass_fields__
+                 if name not in ("_other_calendars", "clocks")}
         return {name: dict(value) if isinstance(value, MappingProxyType) else value
                 for name, value in state.items()}
 
@@ -99,6 +102,8 @@ class Pack:
         for name, value in state.items():
             object.__setattr__(self, name, MappingProxyType(value) if name in _VIEWS else value)
         object.__setattr__(self, "_other_calendars", _OtherCalendars())
+        object.__setattr__(self, "clocks", ())
+        object.__setattr__(self, "clocks", compiled_clocks(self))
 
     @property
     def id(self) -> str:
@@ -308,8 +313,14 @@ def compile_pack(spec: PackSpec, source: str, parameters: Mapping[str, Any] | No
             raise checks.err(path, str(exc)) from None
     # Every rule compiled once, now, by its kind: nothing is computed later and kept. An
     # inactive rule is not compiled (its kind would need the missing value): it finds nothing.
-    return replace(pack, clocks=tuple(_inactive_clock if rule.id in inactive
-                                      else REGISTRY[rule.kind].compile(pack, rule) for rule in spec.rules))
+    return replace(pack, clocks=compiled_clocks(pack))
+
+
+def compiled_clocks(pack: Pack) -> tuple[Clock, ...]:
+    """Each rule's clock, compiled by its kind (an inactive rule's finds nothing: its kind
+    would need the missing value)."""
+    return tuple(_inactive_clock if rule.id in pack.inactive else REGISTRY[rule.kind].compile(pack, rule)
+                 for rule in pack.spec.rules)
 
 
 # -- the digest ---------------------------------------------------------------------------------
