@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,8 @@ except ImportError as exc:
     if os.environ.get("CI"):
         pytest.fail(f"CI must test Dask, but the dask extra is not installed ({exc})", pytrace=False)
     pytest.skip(f"the dask extra is not installed ({exc})", allow_module_level=True)
+
+from cli_runs import cli_outputs
 
 from benchmarks.synth import pack_histories
 from lifecycle_rules import load_pack
@@ -85,18 +85,6 @@ def client() -> Iterator[Client]:
         yield c
 
 
-def _cli(source: Path, pack: str) -> tuple[list[dict[str, Any]], ...]:
-    out = source.with_suffix(".out.jsonl")
-    done = subprocess.run([sys.executable, "-m", "lifecycle_rules", "evaluate", "--pack", pack, "--as-of", AS_OF,
-                           "--jobs", "1", str(source), "-o", str(out)], capture_output=True, text=True, check=False)
-    assert done.returncode in (0, 1) and out.exists(), done.stderr  # 1: the run had rejects
-
-    def read(path: Path) -> list[dict[str, Any]]:
-        return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
-
-    return read(out), read(Path(f"{out}.rejects.jsonl")), read(Path(f"{out}.notices.jsonl"))
-
-
 def _normal(rows: list[dict[str, Any]], keys: list[str]) -> list[str]:
     return sorted(json.dumps({k: r[k].isoformat() if hasattr(r[k], "isoformat") else r[k] for k in keys},
                              ensure_ascii=False, sort_keys=True) for r in rows)
@@ -109,7 +97,7 @@ def test_dask_equals_the_cli(client: Client, tmp_path: Path, pack: str) -> None:
     lines.insert(300, '{"project": {"id": "BAD-1"}, "events": [{"date": "2024-02-30", "type": "progress"}]}')
     source = tmp_path / f"{pack}.jsonl"
     source.write_text("".join(x + "\n" for x in lines), encoding="utf-8")
-    warnings, rejects, notices = _cli(source, pack)
+    warnings, rejects, notices = cli_outputs(source, pack, AS_OF)
     assert warnings and len(rejects) == 2
 
     output = evaluate_file(client, source, load_pack(pack, as_of=AS_OF), AS_OF, lines_per_task=120)

@@ -42,6 +42,7 @@ if _MISSING is not None:
         pytest.fail(f"CI must test Spark, but {_MISSING}", pytrace=False)
     pytest.skip(_MISSING, allow_module_level=True)
 
+from cli_runs import cli_outputs  # noqa: E402
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 
 from benchmarks.synth import pack_histories  # noqa: E402
@@ -93,20 +94,11 @@ def _lines(pack: str, n: int, seed: int) -> list[str]:
     return [json.dumps(h, ensure_ascii=False) for h in pack_histories(pack, n, seed)]
 
 
-def _cli(tmp: Path, pack: str, lines: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]],
-                                                           list[dict[str, Any]]]:
+def _cli(tmp: Path, pack: str, lines: list[str]) -> tuple[list[dict[str, Any]], ...]:
     """The CLI's warnings, rejects and notices on these lines (one process, as a user runs it)."""
     source = tmp / f"{pack}.jsonl"
     source.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    out = tmp / f"{pack}.out.jsonl"
-    done = subprocess.run([sys.executable, "-m", "lifecycle_rules", "evaluate", "--pack", pack, "--as-of", AS_OF,
-                           "--jobs", "1", str(source), "-o", str(out)], capture_output=True, text=True, check=False)
-    assert done.returncode in (0, 1) and out.exists(), done.stderr  # 1: the run had rejects
-
-    def read(path: Path) -> list[dict[str, Any]]:
-        return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
-
-    return read(out), read(Path(f"{out}.rejects.jsonl")), read(Path(f"{out}.notices.jsonl"))
+    return cli_outputs(source, pack, AS_OF)
 
 
 def _frame(spark: SparkSession, lines: list[str]) -> DataFrame:

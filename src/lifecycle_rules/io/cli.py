@@ -348,7 +348,8 @@ def _check_files(args: argparse.Namespace, outputs: Sequence[tuple[str, Path | N
 
 def _evaluate(args: argparse.Namespace) -> int:
     from lifecycle_rules.io.batch import Progress, WorkerError, cores, count_lines, default_jobs, run
-    from lifecycle_rules.io.outputs import RunOutputs, locked, report_run, side_paths
+    from lifecycle_rules.io.outputs import RunOutputs, locked, side_paths
+    from lifecycle_rules.io.run_end import output_errors, report_run
     from lifecycle_rules.pack.plugins import load_pack
 
     if wants_db(args):
@@ -371,7 +372,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     jobs = default_jobs(args.inputs, args.events) if args.jobs is None else args.jobs or cores()
     out = RunOutputs(args.output, args.format, rejects_path, notices_path, stale, outputs, args.columns)
     try:
-        with locked([*outputs, *(("stale side file", p) for p in stale)]), out:
+        with output_errors(out), locked([*outputs, *(("stale side file", p) for p in stale)]), out:
             total = None
             if len(args.inputs) == 1 and args.events is None:
                 total = count_lines(args.inputs[0])
@@ -381,14 +382,6 @@ def _evaluate(args: argparse.Namespace) -> int:
                           engine=args.engine, calendar=calendar, pack=pack, office=args.columns == "office")
     except WorkerError as exc:
         raise LifecycleRulesError(f"{exc}; nothing was written") from None
-    except OSError as exc:
-        if isinstance(exc, BrokenPipeError):
-            raise
-        raise LifecycleRulesError(out.failure(exc)) from None
-    except BaseException as exc:
-        if out.committed:
-            exc.add_note("output complete")
-        raise
     return report_run(args, summary, out, calendar)
 
 

@@ -100,7 +100,8 @@ def evaluate_db(args: argparse.Namespace) -> int:
     from lifecycle_rules.io.batch import Progress, WorkerError, cores, default_jobs, run
     from lifecycle_rules.io.cli import _check_files, _records, _run_calendar
     from lifecycle_rules.io.db_write import BATCH_ROWS, DbOutputs, TableError
-    from lifecycle_rules.io.outputs import RunOutputs, locked, report_run, side_paths
+    from lifecycle_rules.io.outputs import RunOutputs, locked, side_paths
+    from lifecycle_rules.io.run_end import output_errors, report_run
     from lifecycle_rules.pack.plugins import load_pack
 
     _check_db_usage(args)
@@ -154,7 +155,7 @@ def evaluate_db(args: argparse.Namespace) -> int:
         records = _records(args, raw_json=True, pack=pack)
         jobs = default_jobs(args.inputs, args.events) if args.jobs is None else args.jobs or cores()
     try:
-        with lock, out:
+        with output_errors(out, raw=db_out), lock, out:
             summary = run(pack.source, params, records, args.as_of, out.write, out.reject, out.notice, jobs=jobs,
                           include_closed=args.include_closed, progress=Progress(None),
                           write_block=out.write_block, engine=args.engine, calendar=calendar, pack=pack,
@@ -166,14 +167,6 @@ def evaluate_db(args: argparse.Namespace) -> int:
         raise LifecycleRulesError(f"{where}: {exc}") from None
     except SQLAlchemyError as exc:
         raise LifecycleRulesError(f"{where}: {_db_error(exc)}; {_kept(db_out)}") from None
-    except OSError as exc:
-        if isinstance(exc, BrokenPipeError) or db_out:
-            raise
-        raise LifecycleRulesError(out.failure(exc)) from None
-    except BaseException as exc:
-        if out.committed:
-            exc.add_note("output complete")
-        raise
     written = [f"{out.written} warning(s) written to {out.name} in {out.transactions} transaction(s), "
                f"run {out.run_id}"] if db_out else []
     return report_run(args, summary, out, calendar, *written)

@@ -47,10 +47,8 @@ import contextlib
 import datetime as dt
 import fcntl
 import glob
-import json
 import os
 import signal
-import sys
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -462,25 +460,3 @@ def _swap(sides: Sequence[tuple[Path, ResultWriter | None]], main: ResultWriter)
                 os.fsync(dfd)
             finally:
                 os.close(dfd)
-
-
-def report_run(args: argparse.Namespace, summary: Any, out: Any, calendar: Any, *extra: str) -> int:
-    """The end of an ``evaluate`` run on stderr: rejects and notices the output could not
-    hold, the summary (and ``extra`` lines), the calendar's end; the exit code."""
-    from lifecycle_rules.io.calendars import end_warning
-
-    summary.notices = out.noticed  # with the output's own (cells a worksheet could not hold)
-    for r in out.held_rejects:
-        print(json.dumps(r.to_dict(), ensure_ascii=False), file=sys.stderr)
-    for n in out.held_notices:
-        print(f"lifecycle-rules: notice: {n['project_id']} ({n['locator']}): {n['notice']}", file=sys.stderr)
-    if not args.quiet:
-        for line in [*summary.lines(), *extra]:
-            print(f"lifecycle-rules: {line}", file=sys.stderr)
-        if out.rejected:
-            print(f"lifecycle-rules: {out.rejected} rejected record(s) written to {out.where('rejects')}",
-                  file=sys.stderr)
-        said = end_warning(calendar, args.as_of, "--as-of")
-        if said:
-            print(f"lifecycle-rules: warning: {said}", file=sys.stderr)
-    return 1 if out.rejected and not args.allow_rejects else 0

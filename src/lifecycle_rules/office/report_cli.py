@@ -92,6 +92,7 @@ def _check_usage(args: argparse.Namespace) -> dt.date:
 def run(args: argparse.Namespace) -> int:
     from lifecycle_rules.io.calendars import run_calendar
     from lifecycle_rules.io.outputs import RunOutputs, check_files, locked, side_paths
+    from lifecycle_rules.io.run_end import output_errors
     from lifecycle_rules.pack.plugins import load_pack
 
     fmt = _format(args)
@@ -105,22 +106,13 @@ def run(args: argparse.Namespace) -> int:
     # The rendered file goes through RunOutputs' main writer as one block of bytes (its JSON
     # Lines writer writes a block as given): committed with the side files, last.
     out = RunOutputs(args.output, "jsonl", rejects_path, notices_path, stale, outputs)
-    try:
-        with locked([*outputs, *(("stale side file", p) for p in stale)]), out:
-            made = _make(args, pack, since, fmt, rejects_path, notices_path)
-            for reject in made.rejects:
-                out.reject(reject)
-            for notice in made.notices:
-                out.notice(notice)
-            out.write_block(made.data)
-    except OSError as exc:
-        if isinstance(exc, BrokenPipeError):
-            raise
-        raise LifecycleRulesError(out.failure(exc)) from None
-    except BaseException as exc:
-        if out.committed:
-            exc.add_note("output complete")
-        raise
+    with output_errors(out), locked([*outputs, *(("stale side file", p) for p in stale)]), out:
+        made = _make(args, pack, since, fmt, rejects_path, notices_path)
+        for reject in made.rejects:
+            out.reject(reject)
+        for notice in made.notices:
+            out.notice(notice)
+        out.write_block(made.data)
     if not args.quiet:
         _summary(args, made, rejects_path, calendar)
     return 1 if made.rejects and not args.allow_rejects else 0

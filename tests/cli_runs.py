@@ -1,0 +1,25 @@
+"""What the CLI gives on a JSON Lines file, for tests that hold another way in (Spark,
+Dask) to it: one process, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+Rows = list[dict[str, Any]]
+
+
+def cli_outputs(source: Path, pack: str, as_of: str) -> tuple[Rows, Rows, Rows]:
+    """The warnings, rejects and notices of ``lifecycle-rules evaluate --jobs 1`` on ``source``."""
+    out = source.with_suffix(".out.jsonl")
+    done = subprocess.run([sys.executable, "-m", "lifecycle_rules", "evaluate", "--pack", pack, "--as-of", as_of,
+                           "--jobs", "1", str(source), "-o", str(out)], capture_output=True, text=True, check=False)
+    assert done.returncode in (0, 1) and out.exists(), done.stderr  # 1: the run had rejects
+
+    def read(path: Path) -> Rows:
+        return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+
+    return read(out), read(Path(f"{out}.rejects.jsonl")), read(Path(f"{out}.notices.jsonl"))
