@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import pickle
 from pathlib import Path
 from typing import Any
@@ -13,12 +14,15 @@ import pytest
 
 pa = pytest.importorskip("pyarrow")
 
+from cli_runs import SAME_SEED, SAME_SIZE  # noqa: E402
+
 from benchmarks.synth import pack_histories  # noqa: E402
 from lifecycle_rules import load_pack  # noqa: E402
 from lifecycle_rules.arrow import OUTPUT_SCHEMA, WARNING_SCHEMA, evaluate_batches, split  # noqa: E402
 from lifecycle_rules.io.cli import main  # noqa: E402
 
 PACKS = ("jiande", "luohe", "tongjiang", "wushan", "jiangyin")
+SIZE = SAME_SIZE if os.environ.get("CI") else 400  # CI: the histories Spark and PostgreSQL are held to
 AS_OF = "2024-11-30"
 BAD = [
     '{"project": {"id": "BAD-1"}, "events": [{"date": "2024-02-30", "type": "step_completed", "step": "签约"}]}',
@@ -49,7 +53,7 @@ def _cli(tmp_path: Path, pack_id: str, lines: list[str]) -> tuple[list[str], lis
 
 @pytest.mark.parametrize("pack_id", PACKS)
 def test_the_seam_gives_the_clis_warnings_and_rejects(tmp_path: Path, pack_id: str) -> None:
-    lines = [json.dumps(h, ensure_ascii=False) for h in pack_histories(pack_id, 400, 23)] + BAD
+    lines = [json.dumps(h, ensure_ascii=False) for h in pack_histories(pack_id, SIZE, SAME_SEED)] + BAD
     batches = [pa.RecordBatch.from_pydict({"history": lines[i:i + 128]}) for i in range(0, len(lines), 128)]
     outputs = list(evaluate_batches(batches, pack_id, AS_OF))
     assert len(outputs) == len(batches) and all(b.schema == OUTPUT_SCHEMA for b in outputs)
@@ -61,7 +65,7 @@ def test_the_seam_gives_the_clis_warnings_and_rejects(tmp_path: Path, pack_id: s
     # The same rejects, each at its row (the CLI's "line N" is row N here).
     got = [(r["locator"], r["project_id"], r["field"], r["error"]) for r in parts.rejects.to_pylist()]
     assert got == [(r["locator"].replace("line", "row"), r["project_id"], r["field"], r["message"]) for r in rejects]
-    assert [g[0] for g in got] == ["row 401", "row 402", "row 403"]
+    assert [g[0] for g in got] == [f"row {SIZE + 1}", f"row {SIZE + 2}", f"row {SIZE + 3}"]
 
 
 def _grouped(histories: list[dict[str, Any]]) -> Any:

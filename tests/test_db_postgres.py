@@ -24,12 +24,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from cli_runs import SAME_SEED, SAME_SIZE
 from test_db import AS_OF, ROOT, evaluate, jsonl_rows, load_histories, pack_histories, table_rows, write_jsonl
 
 from lifecycle_rules.io.db_write import result_tables
 
 PACKS = ("jiande", "luohe", "tongjiang", "wushan", "jiangyin")
-N = 2000
+N = SAME_SIZE
 
 # Most of a minute against a real server: CI runs it (.ci/run sets CI and LR_PG_URL);
 # between edits, LR_INTEGRATION=1 (or LR_PG_URL) asks for it.
@@ -97,7 +98,7 @@ def _rejects(path: Path) -> list[str]:
 
 @pytest.mark.parametrize("pack", PACKS)
 def test_every_pack_gives_the_file_paths_warnings(pack: str, pg_url: str, schema: str, tmp_path: Path) -> None:
-    histories = pack_histories(pack, N)
+    histories = pack_histories(pack, N, SAME_SEED)
     expected = _file_path(pack, histories, tmp_path)
     assert len(expected) > N // 10
     engine = _load(pg_url, schema, histories)

@@ -42,7 +42,7 @@ if _MISSING is not None:
         pytest.fail(f"CI must test Spark, but {_MISSING}", pytrace=False)
     pytest.skip(_MISSING, allow_module_level=True)
 
-from cli_runs import cli_outputs  # noqa: E402
+from cli_runs import SAME_SEED, SAME_SIZE, cli_outputs  # noqa: E402
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 
 from benchmarks.synth import pack_histories  # noqa: E402
@@ -53,7 +53,7 @@ from lifecycle_rules.arrow import WARNING_SCHEMA  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 PACKS = ["jiande", "luohe", "tongjiang", "wushan", "jiangyin"]
 AS_OF = "2024-11-30"
-SIZE = 2000
+SIZE = SAME_SIZE
 
 # Lines that must come back as rejects naming them, with the CLI's words: a bad date, a
 # line that is not JSON, an event type the pack does not know, and a code seen before.
@@ -125,7 +125,7 @@ def _collect(df: DataFrame) -> list[dict[str, Any]]:
 def test_spark_equals_the_cli(spark: SparkSession, tmp_path: Path, pack: str) -> None:
     """2,000 histories and the bad lines: every warning, reject and notice the CLI writes,
     and nothing else."""
-    lines = _lines(pack, SIZE, seed=17)
+    lines = _lines(pack, SIZE, seed=SAME_SEED)
     lines += [*BAD, lines[5]]  # the last: a code seen before, on line 6
     warnings, rejects, notices = _cli(tmp_path, pack, lines)
     assert warnings, "the histories give warnings (else the comparison proves little)"
