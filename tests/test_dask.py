@@ -16,6 +16,10 @@ from typing import Any
 
 import pytest
 
+# Worker processes of a real cluster, run as a step of its own with the Spark and PostgreSQL
+# runs: .ci/run (LR_INTEGRATION=1), and here on asking.
+if not os.environ.get("LR_INTEGRATION"):
+    pytest.skip("a real Dask LocalCluster: .ci/run runs it, LR_INTEGRATION=1 runs it here", allow_module_level=True)
 try:
     import pyarrow as pa
     from dask import delayed

@@ -2,8 +2,8 @@
 histories give through ``evaluate --db ... -o URL#TABLE`` exactly the warnings the file
 path gives, and a run killed (SIGKILL) between its batches leaves no duplicate once re-run.
 
-Run by CI (``CI`` set) and with ``LR_INTEGRATION=1`` or ``LR_PG_URL``; skipped between
-edits otherwise. The server: ``LR_PG_URL`` if set (``.ci/run`` starts one with scripts/postgres.sh), else
+Run with ``LR_INTEGRATION=1`` (``.ci/run`` does, as a step of its own); skipped by the
+test command. The server: ``LR_PG_URL`` if set (``.ci/run`` starts one with scripts/postgres.sh), else
 one started here in a temporary directory if ``initdb`` is on PATH, else the tests skip;
 but where ``CI`` is set a missing server fails them (a real part is really tested)."""
 
@@ -32,9 +32,9 @@ from lifecycle_rules.io.db_write import result_tables
 PACKS = ("jiande", "luohe", "tongjiang", "wushan", "jiangyin")
 N = SAME_SIZE
 
-# Most of a minute against a real server: CI runs it (.ci/run sets CI and LR_PG_URL);
-# between edits, LR_INTEGRATION=1 (or LR_PG_URL) asks for it.
-if not (os.environ.get("CI") or os.environ.get("LR_INTEGRATION") or os.environ.get("LR_PG_URL")):
+# Most of a minute against a real server, run as a step of its own: .ci/run
+# (LR_INTEGRATION=1, LR_PG_URL), and here on asking (LR_INTEGRATION=1).
+if not os.environ.get("LR_INTEGRATION"):
     pytest.skip("a real PostgreSQL run (most of a minute): .ci/run runs it, LR_INTEGRATION=1 runs it here",
                 allow_module_level=True)
 
