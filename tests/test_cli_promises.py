@@ -51,13 +51,13 @@ def one_line(code: int, err: str, *needles: str) -> str:
 @pytest.fixture
 def no_reading(monkeypatch: pytest.MonkeyPatch) -> None:
     """Any read of an input file fails the test: usage errors come first."""
-    import lifecycle_rules.io.batch as batch
+    import lifecycle_rules.io.progress as progress
     import lifecycle_rules.io.readers as readers
 
     def read(*args: Any, **kwargs: Any) -> Any:
         pytest.fail(f"an input was read: {args}")
 
-    for module, name in ((batch, "count_lines"), (readers, "jsonl_blocks"), (readers, "read_histories")):
+    for module, name in ((progress, "count_lines"), (readers, "jsonl_blocks"), (readers, "read_histories")):
         monkeypatch.setattr(module, name, read)
 
 

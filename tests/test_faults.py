@@ -110,13 +110,13 @@ def running(pid: int) -> bool:
 
 def no_reading(monkeypatch: pytest.MonkeyPatch) -> None:
     """Any read of an input fails the test: output errors come first."""
-    import lifecycle_rules.io.batch as batch
+    import lifecycle_rules.io.progress as progress
     import lifecycle_rules.io.readers as readers
 
     def read(*args: Any, **kwargs: Any) -> Any:
         pytest.fail(f"an input was read: {args}")
 
-    for module, name in ((batch, "count_lines"), (readers, "jsonl_blocks"), (readers, "read_histories")):
+    for module, name in ((progress, "count_lines"), (readers, "jsonl_blocks"), (readers, "read_histories")):
         monkeypatch.setattr(module, name, read)
 
 

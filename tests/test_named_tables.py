@@ -63,3 +63,24 @@ def test_columns_no_field_takes_are_said_and_a_missing_one_is_an_error() -> None
     assert event_code(EVENTS, [" ＪＤ-1 ", None]) == "JD-1" and event_code(EVENTS, [None]) is None
     with pytest.raises(ValueError, match="missing required column"):
         named_table("events", ["project_id", "date"], "events", MAPPING)
+
+
+def test_a_new_projects_row_is_read_where_it_is_evaluated_and_reads_the_same() -> None:
+    from lifecycle_rules.io.readers.codes import Seen
+    from lifecycle_rules.io.readers.tables import deferred, read_rows
+    from lifecycle_rules.io.records import Rows
+
+    cells = ["JD-7", "厂房", "工业", Decimal("100"), dt.date(2024, 9, 1), None, None]
+    events = [(3, ["JD-7", dt.date(2024, 1, 10), "step_completed", "签约", None])]
+    seen = Seen()
+    (rows,) = deferred(PROJECTS, 4, cells, EVENTS, events, seen)
+    assert isinstance(rows, Rows) and "JD-7" in seen
+    assert list(read_rows(rows)) == list(named_record(PROJECTS, 4, cells, EVENTS, events))
+    # Read at once: a code seen before (a reject naming the first row), a 合计 row, no code.
+    (again,) = deferred(PROJECTS, 9, cells, EVENTS, [], seen)
+    assert isinstance(again, Record) and again.reject is not None and "row 4" in again.reject.message
+    (total,) = deferred(PROJECTS, 10, ["合计", None, None, 5, None, None, None], None, [], seen)
+    assert isinstance(total, Note)
+    (nameless,) = deferred(PROJECTS, 11, [None, "x", "工业", 1, None, None, None], None, [], seen)
+    assert isinstance(nameless, Record) and nameless.reject is not None and "缺少项目代码" in nameless.reject.message
+    assert "合计" not in seen

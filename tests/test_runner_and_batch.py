@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from lifecycle_rules import PackError, evaluate, load_pack
-from lifecycle_rules.io.batch import Progress, count_lines
 from lifecycle_rules.io.cli import main
+from lifecycle_rules.io.progress import Progress, count_lines
 from lifecycle_rules.testing import load_fixture, run_fixture, test_pack
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -31,7 +31,8 @@ from sqlalchemy.engine import Connection, Engine
 from lifecycle_rules.io.db_read import BATCH, db_records, is_url
 from lifecycle_rules.io.db_write import BATCH_ROWS, DbOutputs
 from lifecycle_rules.io.readers.columns import load_mapping
-from lifecycle_rules.io.records import Note, Record
+from lifecycle_rules.io.readers.tables import read_rows
+from lifecycle_rules.io.records import Note, Record, Rows
 
 __all__ = ["BATCH", "BATCH_ROWS", "DbOutputs", "connect", "is_url", "open_output", "read_histories",
            "same_database", "shown", "split_target"]
@@ -110,8 +111,8 @@ def read_histories(
     db: str | Engine, *, projects: str | None = None, events: str | None = None,
     sql_projects: str | None = None, sql_events: str | None = None, mapping: str | Path | None = None,
     pack_columns: tuple[str, Mapping[str, Any]] | None = None, batch: int = BATCH,
-    connection: Connection | None = None, notes: bool = False,
-) -> Iterator[Record | Note]:
+    connection: Connection | None = None, notes: bool = False, deferred: bool = False,
+) -> Iterator[Record | Note | Rows]:
     """Project histories from the projects table (or query) and the events table (or
     query) of the database ``db`` (a URL or an engine), one :class:`Record` a project (a
     history, or a reject naming the table as ``file``, ``row N`` and the column), then a
@@ -122,20 +123,27 @@ def read_histories(
     ``pack_columns``: a pack's id and ``columns:``). The tables, columns and queries are
     checked at the call: a missing one is a ValueError naming it. Then projects are
     streamed ``batch`` at a time with their events, one query a batch (``io/db_read.py``
-    says what memory holds and which drivers really stream)."""
+    says what memory holds and which drivers really stream).
+
+    With ``deferred``, a project whose code is new comes as :class:`Rows`, its cells not
+    yet read (``io.batch.run`` reads them in the worker that evaluates it: reading cells is
+    most of the cost); otherwise every project is a Record."""
     engine = connect(db) if isinstance(db, str) else db
     items = db_records(engine, projects=projects, events=events, sql_projects=sql_projects,
                        sql_events=sql_events, mapping=load_mapping(mapping, pack_columns), batch=batch,
                        connection=connection)
     first = next(items, None)  # the checks run before the first item
-    return _chain(first, items, notes)
+    return _chain(first, items, notes, deferred)
 
 
-def _chain(first: Record | Note | None, rest: Iterator[Record | Note], notes: bool) -> Iterator[Record | Note]:
+def _chain(first: Record | Note | Rows | None, rest: Iterator[Record | Note | Rows], notes: bool,
+           deferred: bool) -> Iterator[Record | Note | Rows]:
     if first is None:
         return
     for item in itertools.chain((first,), rest):
-        if notes or isinstance(item, Record):
+        if isinstance(item, Rows) and not deferred:
+            yield from (r for r in read_rows(item) if notes or isinstance(r, Record))
+        elif notes or not isinstance(item, Note):
             yield item
 
 

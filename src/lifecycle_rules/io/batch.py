@@ -23,7 +23,6 @@ import multiprocessing
 import os
 import re
 import signal
-import sys
 import threading
 import time
 from collections import Counter
@@ -33,14 +32,15 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait as mp_wait
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, cast
 
 from lifecycle_rules.core.dates import WorkCalendar
 from lifecycle_rules.core.engine import evaluate_on
 from lifecycle_rules.core.gaps import CALENDAR_NOTICE
 from lifecycle_rules.core.results import Result, as_of_day
 from lifecycle_rules.errors import HistoryError, LifecycleRulesError
-from lifecycle_rules.io.records import LineBlock, Note, Record, Reject, undecodable
+from lifecycle_rules.io.progress import Progress
+from lifecycle_rules.io.records import LineBlock, Note, Record, Reject, Rows, undecodable
 from lifecycle_rules.io.writers import warning_lines
 from lifecycle_rules.pack.compile import Pack
 from lifecycle_rules.pack.plugins import load_pack
@@ -106,7 +106,7 @@ class Summary:
 # (file, locator, history: a dict, or a JSON line's text or bytes; the reader's reject;
 # the column each field came from, for a sheet's row) or a reader's note
 Item = tuple[str, str, Any, Reject | None, Mapping[str, str] | None] | Note
-Chunk = list[Item] | LineBlock
+Chunk = list[Item | Rows] | LineBlock
 Notice = dict[str, Any]  # {"file", "locator", "project_id", "notice", "as_of", "pack"}
 
 
@@ -167,7 +167,21 @@ def _items(chunk: Chunk) -> Iterable[Item]:
         rejected = chunk.rejected
         return ((chunk.file, locator, None if locator in rejected else line, rejected.get(locator), None)
                 for locator, line in chunk.lines())
-    return chunk
+    if any(isinstance(item, Rows) for item in chunk):
+        return _read(chunk)
+    return cast(list[Item], chunk)
+
+
+def _read(chunk: list[Item | Rows]) -> Iterator[Item]:
+    """A chunk's deferred rows read here, in the process that evaluates them."""
+    from lifecycle_rules.io.readers.tables import read_rows
+
+    for item in chunk:
+        if not isinstance(item, Rows):
+            yield item
+            continue
+        for rec in read_rows(item):
+            yield rec if isinstance(rec, Note) else (rec.file, rec.locator, rec.history, rec.reject, rec.columns)
 
 
 def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool, as_lines: bool,
@@ -271,9 +285,10 @@ def _worker_chunk(as_of: dt.date, include_closed: bool, as_lines: bool, engine: 
     return _evaluate_chunk(_WORKER["pack"], as_of, include_closed, as_lines, chunk, engine, office)
 
 
-def _chunks(records: Iterable[Record | Note | LineBlock]) -> Iterator[Chunk]:
-    """Records in chunks of CHUNK, and each block of JSON lines as a chunk of its own."""
-    chunk: list[Item] = []
+def _chunks(records: Iterable[Record | Note | LineBlock | Rows]) -> Iterator[Chunk]:
+    """Records (and deferred rows) in chunks of CHUNK, and each block of JSON lines as a
+    chunk of its own."""
+    chunk: list[Item | Rows] = []
     for rec in records:
         if isinstance(rec, LineBlock):
             if chunk:
@@ -281,7 +296,7 @@ def _chunks(records: Iterable[Record | Note | LineBlock]) -> Iterator[Chunk]:
                 chunk = []
             yield rec
             continue
-        chunk.append(rec if isinstance(rec, Note) else
+        chunk.append(rec if isinstance(rec, Note | Rows) else
                      (rec.file, rec.locator, rec.history, rec.reject, rec.columns))
         if len(chunk) >= CHUNK:
             yield chunk
@@ -341,36 +356,6 @@ def _stop(pool: ProcessPoolExecutor, grace: float = 5.0) -> None:
         thread.join(grace)
 
 
-class Progress:
-    """A one-line progress display with rate and ETA on a terminal; silent elsewhere."""
-
-    def __init__(self, total: int | None, stream: TextIO | None = None) -> None:
-        self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty() and not os.environ.get("CI")
-        self.total = total
-        self.start = time.monotonic()
-        self.last = 0.0
-
-    def update(self, done: int) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if now - self.last < 0.2:
-            return
-        self.last = now
-        rate = done / max(now - self.start, 1e-9)
-        if self.total:
-            eta = (self.total - done) / rate if rate else 0
-            self.stream.write(f"\r{done}/{self.total} projects, {rate:,.0f}/s, ETA {eta:,.0f}s ")
-        else:
-            self.stream.write(f"\r{done} projects, {rate:,.0f}/s ")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
-
-
 # Worker processes pay for themselves from about this much input. Starting a pool costs
 # about 0.1 s of wall time (each worker forks and loads the pack); the cheapest built-in
 # pack (jiande) spends about 40 ns of one core per input byte, so on two cores the workers
@@ -400,19 +385,10 @@ def default_jobs(inputs: Sequence[Path], events: Path | None = None) -> int:
     return cores() if total >= WORKERS_PAY_FROM else 1
 
 
-def count_lines(path: Path) -> int | None:
-    """Line count for a progress total (cheap: a byte scan); None for other formats."""
-    if path.suffix.lower() not in (".jsonl", ".json", ".ndjson", ".csv"):
-        return None
-    with path.open("rb") as fh:
-        n = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
-    return n - (1 if path.suffix.lower() == ".csv" else 0)
-
-
 def run(
     pack_ref: str,
     parameters: dict[str, Any],
-    records: Iterable[Record | Note | LineBlock],
+    records: Iterable[Record | Note | LineBlock | Rows],
     as_of: dt.date,
     write: Callable[[dict[str, Any]], None],
     reject: Callable[[Reject], None],

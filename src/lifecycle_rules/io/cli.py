@@ -347,8 +347,9 @@ def _check_files(args: argparse.Namespace, outputs: Sequence[tuple[str, Path | N
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from lifecycle_rules.io.batch import Progress, WorkerError, cores, count_lines, default_jobs, run
+    from lifecycle_rules.io.batch import WorkerError, cores, default_jobs, run
     from lifecycle_rules.io.outputs import RunOutputs, locked, side_paths
+    from lifecycle_rules.io.progress import Progress, count_lines
     from lifecycle_rules.io.run_end import output_errors, report_run
     from lifecycle_rules.pack.plugins import load_pack
 

@@ -97,10 +97,11 @@ def evaluate_db(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
     from lifecycle_rules import db
-    from lifecycle_rules.io.batch import Progress, WorkerError, cores, default_jobs, run
+    from lifecycle_rules.io.batch import WorkerError, cores, default_jobs, run
     from lifecycle_rules.io.cli import _check_files, _records, _run_calendar
     from lifecycle_rules.io.db_write import BATCH_ROWS, DbOutputs, TableError
     from lifecycle_rules.io.outputs import RunOutputs, locked, side_paths
+    from lifecycle_rules.io.progress import Progress
     from lifecycle_rules.io.run_end import output_errors, report_run
     from lifecycle_rules.pack.plugins import load_pack
 
@@ -144,7 +145,7 @@ def evaluate_db(args: argparse.Namespace) -> int:
             records: Any = db.read_histories(
                 source, projects=args.projects, events=args.events_table, sql_projects=args.sql_projects,
                 sql_events=args.sql_events, mapping=args.mapping, pack_columns=(pack.id, pack.spec.columns),
-                connection=shared, notes=True)
+                connection=shared, notes=True, deferred=True)
         except (ValueError, SQLAlchemyError) as exc:
             if shared is not None:
                 shared.close()

@@ -5,7 +5,8 @@ The projects and events tables are the tables layout of a file (README, "Batch o
 exported data"): their column names are mapped to fields as a header is (columns.yaml, a
 pack's ``columns:``, ``--mapping``), every cell is read and checked as a sheet's is, and a
 row with bad cells is one reject naming the table (as ``file``), the row and the column.
-``readers.tables.named_table`` / ``named_record`` do that part; this module does the SQL.
+``readers.tables.named_table`` / ``deferred`` do that part (a project row and its events
+are read into a history in the process that evaluates it: ``Rows``); this module does the SQL.
 
 How it reads, and what memory holds:
 
@@ -51,8 +52,8 @@ from sqlalchemy.engine import Connection, Engine
 from lifecycle_rules.io.readers.codes import Seen
 from lifecycle_rules.io.readers.columns import _Mapping
 from lifecycle_rules.io.readers.sheets import _Sheet
-from lifecycle_rules.io.readers.tables import event_code, named_notes, named_record, named_table, orphan_events
-from lifecycle_rules.io.records import Note, Record
+from lifecycle_rules.io.readers.tables import deferred, event_code, named_notes, named_table, orphan_events
+from lifecycle_rules.io.records import Note, Record, Rows
 
 __all__ = ["BATCH", "Source", "db_records", "source"]
 
@@ -137,7 +138,7 @@ def db_records(
     sql_projects: str | None = None, sql_events: str | None = None, mapping: _Mapping,
     batch: int = BATCH, connection: Connection | None = None,
     stats: dict[str, int] | None = None,
-) -> Iterator[Record | Note]:
+) -> Iterator[Record | Note | Rows]:
     """Every project of the projects table or query (with its events), then every event
     with no project, as Records (a history, or a reject) and Notes, streaming. The tables
     and columns are checked before the first item is yielded: a missing table or required
@@ -192,7 +193,7 @@ def _code_column(sheet: _Sheet, section: str, name: str) -> int:
 
 def _read(conn: Connection, events_conn: Connection, p_src: Source, p_sheet: _Sheet,
           e_src: Source | None, e_sheet: _Sheet | None, batch: int,
-          counts: dict[str, int]) -> Iterator[Record | Note]:
+          counts: dict[str, int]) -> Iterator[Record | Note | Rows]:
     query = sa.select(*p_src.columns())
     if p_src.order is not None:
         query = query.order_by(p_src.selectable.c[p_src.order])
@@ -212,7 +213,7 @@ def _read(conn: Connection, events_conn: Connection, p_src: Source, p_sheet: _Sh
                 rows.append((number, tuple(row[offset:])))
             if e_src is None or e_sheet is None:
                 for number, cells in rows:
-                    yield from named_record(p_sheet, number, cells, seen=seen)
+                    yield from deferred(p_sheet, number, cells, None, (), seen)
                 continue
             yield from _batch(events_conn, rows, id_index, p_sheet, e_src, e_sheet, seen, numbers, counts)
     finally:
@@ -233,7 +234,7 @@ def _event_rows(src: Source, rows: Sequence[Any], numbers: Iterator[int]) -> lis
 
 def _batch(conn: Connection, rows: list[tuple[int, Sequence[object]]], id_index: int, p_sheet: _Sheet,
            e_src: Source, e_sheet: _Sheet, seen: Seen, numbers: Iterator[int],
-           counts: dict[str, int]) -> Iterator[Record | Note]:
+           counts: dict[str, int]) -> Iterator[Record | Note | Rows]:
     """One batch of projects with their events: one query for the events of the batch."""
     raw_codes = {cells[id_index] for _, cells in rows if id_index < len(cells) and cells[id_index] is not None}
     e_id = e_sheet.columns[[c.name for c in e_sheet.columns].index("project_id")]
@@ -254,14 +255,14 @@ def _batch(conn: Connection, rows: list[tuple[int, Sequence[object]]], id_index:
         raw = probe[e_id.index] = cells[id_index] if id_index < len(cells) else None
         code = event_code(e_sheet, probe)
         given = [] if code is None or code in seen else by_code.pop(raw, [])
-        yield from named_record(p_sheet, number, cells, e_sheet, given, seen=seen)
+        yield from deferred(p_sheet, number, cells, e_sheet, given, seen)
     leftovers = sorted((r for rs in by_code.values() for r in rs), key=lambda r: r[0])
     if leftovers:  # events of codes this batch has only as rows that are not projects
         yield from orphan_events(p_sheet, e_sheet, leftovers)
 
 
 def _orphans(conn: Connection, p_src: Source, p_sheet: _Sheet, e_src: Source, e_sheet: _Sheet,
-             batch: int, numbers: Iterator[int], counts: dict[str, int]) -> Iterator[Record | Note]:
+             batch: int, numbers: Iterator[int], counts: dict[str, int]) -> Iterator[Record | Note | Rows]:
     """The events whose code is in no projects row (or empty): rejects, in table order."""
     p_code = p_src.selectable.c[p_src.names[_code_column(p_sheet, "project", "id")]]
     e_id = next(c for c in e_sheet.columns if c.name == "project_id")

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["LineBlock", "Note", "Record", "Reject", "size_in_words", "undecodable"]
+__all__ = ["LineBlock", "Note", "Record", "Reject", "Rows", "size_in_words", "undecodable"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,22 @@ class Note:
     locator: str
     kind: Literal["header", "column", "skipped"]
     text: str
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A project's row of a table read by column names (a database's), with its events'
+    rows, not yet read into a history: read where it is evaluated (a worker process),
+    since reading every cell is most of what such a table costs
+    (``io.readers.tables.deferred`` makes it, ``read_rows`` reads it). Its code was new to
+    the run where it was read; a repeated code, a 合计 row, a row without a code are
+    Records or Notes already."""
+
+    projects: Any  # the projects table (io.readers.tables' _Sheet: its columns and mapping)
+    number: int
+    cells: tuple[object, ...]
+    events: Any  # the events table, or None
+    event_rows: tuple[tuple[int, tuple[object, ...]], ...]
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,9 @@ class _Column:
     rank: int  # position in the mapping, so output order does not follow the file's
     unit: int | Fraction = 1  # an amount column's unit from its header (（亿元） -> 10000), to 万元
 
+    def __hash__(self) -> int:  # a row's values are keyed by column: the index says which, cheaply
+        return self.index
+
 
 def _validate_mapping(raw: object, source: str) -> dict[str, dict[str, Any]]:
     if raw is None:

@@ -13,7 +13,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Generator, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lifecycle_rules.io.readers.columns import _Column, _knows, _Mapping, _resolve_header
@@ -324,6 +324,8 @@ class _Sheet:
     header_rows: tuple[int, ...]  # the rows read as the header, as Excel numbers them
     ignored: tuple[tuple[int, str], ...]  # columns the mapping ignores (序号 ...)
     unknown: tuple[tuple[int, str], ...]  # columns no field takes
+    # what reading a row needs, worked out once a table (io/readers/tables.py: _plan)
+    plans: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def where(self) -> str:

@@ -18,7 +18,7 @@ from lifecycle_rules.io.readers.codes import Seen, duplicate, normal_id
 from lifecycle_rules.io.readers.columns import _PROJECT_SECTIONS, _Column, _Mapping, _resolve_header
 from lifecycle_rules.io.readers.sheets import SheetRef, _blank, _open_sheet, _Sheet
 from lifecycle_rules.io.readers.values import _SURROGATE, _amount, _is_empty, _iso, _norm, _period, _text
-from lifecycle_rules.io.records import Note, Record, Reject, undecodable
+from lifecycle_rules.io.records import Note, Record, Reject, Rows, undecodable
 
 _PROJECT_KINDS = {
     "id": "id",
@@ -95,20 +95,31 @@ def _convert(kind: str, value: object, mapping: _Mapping, unit: int | Fraction =
 
 
 
+def _plan(sheet: _Sheet, kinds: Mapping[str, str]) -> tuple[tuple[_Column, int, str], ...]:
+    """Each mapped column with its index and the kind its cells are read as: worked out
+    once a table, not once a row."""
+    plan = sheet.plans.get(id(kinds))
+    if plan is None:
+        plan = sheet.plans[id(kinds)] = tuple(
+            (c, c.index, "date" if c.section in ("plan", "milestones") else kinds.get(c.name, "text"))
+            for c in sheet.columns)
+    return cast(tuple[tuple[_Column, int, str], ...], plan)
+
+
 def _cells(
     sheet: _Sheet, locator: str, cells: Sequence[object], kinds: Mapping[str, str]
 ) -> tuple[dict[_Column, object], list[_Problem]]:
     values: dict[_Column, object] = {}
     problems: list[_Problem] = []
-    for column in sheet.columns:
-        raw = cells[column.index] if column.index < len(cells) else None
-        if _is_empty(raw):
+    width = len(cells)
+    for column, index, kind in _plan(sheet, kinds):
+        raw = cells[index] if index < width else None
+        if raw is None or _is_empty(raw):
             continue
         if isinstance(raw, str) and _SURROGATE.search(raw):
             message = undecodable(str(sheet.encoding))
             problems.append(_Problem(sheet.file, locator, column.header, message))
             continue
-        kind = "date" if column.section in ("plan", "milestones") else kinds.get(column.name, "text")
         try:
             values[column] = raw if kind == "period" else _convert(kind, raw, sheet.mapping, column.unit)
         except ValueError as exc:
@@ -141,7 +152,9 @@ def _event_row(
     sheet: _Sheet, locator: str, cells: Sequence[object]
 ) -> tuple[str | None, dict[str, object], list[_Problem]]:
     values, problems = _cells(sheet, locator, cells, _EVENT_KINDS)
-    by_name = {c.name: c for c in sheet.columns}
+    by_name = cast(dict[str, _Column] | None, sheet.plans.get("by name"))  # once a table
+    if by_name is None:
+        by_name = sheet.plans["by name"] = {c.name: c for c in sheet.columns}
     event: dict[str, object] = {}
     for column, value in values.items():
         if column.name == "period":
@@ -391,3 +404,30 @@ def orphan_events(projects: _Sheet, events: _Sheet,
     for item in named_record(projects, 0, (), events, event_rows):
         assert isinstance(item, Record)  # a blank projects row gives nothing of its own
         yield item
+
+
+def deferred(
+    projects: _Sheet, number: int, cells: Sequence[object], events: _Sheet | None,
+    event_rows: Sequence[tuple[int, Sequence[object]]], seen: Seen,
+) -> Iterator[Record | Note | Rows]:
+    """``named_record``, with the reading of the cells left to where the project is
+    evaluated: a project whose code is new to the run (``seen`` takes it now) comes as
+    :class:`Rows` (``read_rows`` reads it there, to the same Records); a blank row, a row
+    that is not a project, one without a code or with a code seen before is read here
+    (they are few, and the last two need the run's codes)."""
+    column = next(c for c in projects.columns if c.section == "project" and c.name == "id")
+    raw = cells[column.index] if column.index < len(cells) else None
+    code = None if _is_empty(raw) or (isinstance(raw, str) and _SURROGATE.search(raw)) else \
+        cast(str, _convert("id", raw, projects.mapping))
+    if not code or code in seen or _blank(cells) or _not_a_project(projects, cells) is not None:
+        yield from named_record(projects, number, cells, events, event_rows, seen)
+        return
+    seen.add(code, projects.file, number)
+    yield Rows(projects, number, tuple(cells), events,
+               tuple((n, tuple(row)) for n, row in event_rows) if events is not None else ())
+
+
+def read_rows(rows: Rows) -> Iterator[Record | Note]:
+    """A deferred project row read: what ``named_record`` gives for it (its code was
+    checked against the run's where it was read)."""
+    return named_record(rows.projects, rows.number, rows.cells, rows.events, rows.event_rows)
