@@ -44,12 +44,11 @@ import pyarrow as pa
 
 from lifecycle_rules.core.engine import evaluate_on
 from lifecycle_rules.core.results import Result, as_of_day
-from lifecycle_rules.errors import HistoryError
-from lifecycle_rules.io.batch import history_reject
+from lifecycle_rules.io.batch import evaluated
 from lifecycle_rules.io.readers.codes import Seen, duplicate, normal_id
 from lifecycle_rules.io.readers.columns import _Mapping, load_mapping
 from lifecycle_rules.io.readers.tables import named_notes, named_record, named_table
-from lifecycle_rules.io.records import Note, Record, Reject, undecodable
+from lifecycle_rules.io.records import Note, Record, Reject
 from lifecycle_rules.pack.compile import Pack
 from lifecycle_rules.pack.plugins import load_pack
 
@@ -175,16 +174,10 @@ class _Run:
             rows.append(self._reject(Reject(self.file, locator, None, None,
                                             "the history is null: a JSON object (SPEC §3) is expected")))
             return
-        try:
-            result = evaluate_on(self.pack, text, self.day, self.include_closed)
-        except HistoryError as exc:
-            reject = history_reject(self.file, locator, exc, columns)
-            if isinstance(text, bytes):
-                try:
-                    text.decode("utf-8")
-                except UnicodeDecodeError:
-                    reject = Reject(self.file, locator, None, None, undecodable("utf-8"))
-            rows.append(self._reject(reject))
+        result = evaluated(evaluate_on, self.pack, text, self.day, self.include_closed, self.file, locator, columns,
+                           encoding="utf-8")
+        if isinstance(result, Reject):
+            rows.append(self._reject(result))
             return
         if self.seen is not None and columns is None:  # a grouped row's code was checked as read
             code = normal_id(result.project_id)

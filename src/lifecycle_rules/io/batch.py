@@ -144,6 +144,23 @@ def history_reject(file: str, locator: str, exc: HistoryError,
 
 # What the history's validation says, in the words of a sheet's reader (pydantic's and
 # the engine's messages, by their opening words); anything else is shown as it is.
+def evaluated(run_one: Callable[[Pack, Any, dt.date, bool], Result], pack: Pack, history: Any, as_of: dt.date,
+              include_closed: bool, file: str, locator: str, columns: Mapping[str, str] | None = None,
+              encoding: str = "utf-8-sig") -> Result | Reject:
+    """A history's result (``run_one``: ``evaluate_on`` or another engine), or the reject of
+    one that does not validate: a history of bytes that are not UTF-8 is said to be that
+    (read as ``encoding``), not a JSON error at some byte."""
+    try:
+        return run_one(pack, history, as_of, include_closed)
+    except HistoryError as exc:
+        if isinstance(history, bytes):
+            try:
+                history.decode("utf-8")
+            except UnicodeDecodeError:
+                return Reject(file, locator, None, None, undecodable(encoding))
+        return history_reject(file, locator, exc, columns)
+
+
 _CHINESE = (
     (re.compile(r"String should have at most (\d+) characters?"), "超过 {0} 个字符"),
     (re.compile(r"String should have at least 1 character"), "不能为空"),
@@ -214,16 +231,9 @@ def _evaluate_chunk(pack: Pack, as_of: dt.date, include_closed: bool, as_lines: 
         if rejected is not None:
             out.rejects.append(rejected)
             continue
-        try:
-            result = run_one(pack, history, as_of, include_closed)
-        except HistoryError as exc:
-            reject = history_reject(file, locator, exc, columns)
-            if isinstance(history, bytes):
-                try:
-                    history.decode("utf-8")
-                except UnicodeDecodeError:
-                    reject = Reject(file, locator, None, None, undecodable("utf-8-sig"))
-            out.rejects.append(reject)
+        result = evaluated(run_one, pack, history, as_of, include_closed, file, locator, columns)
+        if isinstance(result, Reject):
+            out.rejects.append(result)
         else:
             out.evaluated += 1
             out.notices += [{"file": file, "locator": locator, "project_id": result.project_id,

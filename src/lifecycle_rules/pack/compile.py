@@ -102,7 +102,6 @@ class Pack:
         for name, value in state.items():
             object.__setattr__(self, name, MappingProxyType(value) if name in _VIEWS else value)
         object.__setattr__(self, "_other_calendars", _OtherCalendars())
-        object.__setattr__(self, "clocks", ())
         object.__setattr__(self, "clocks", compiled_clocks(self))
 
     @property
