@@ -285,6 +285,25 @@ def test_rejects_name_the_table_row_and_column(tmp_path: Path) -> None:
     assert warned == {"JD-1"}  # JD-1's event (拿地) went to its first row only
 
 
+def test_a_code_repeated_in_a_later_batch_reads_as_in_one_batch(tmp_path: Path) -> None:
+    """Batches are how the reading is cut, never what it finds: JD-1 again in a later batch
+    is the same duplicate, and its events went to the first JD-1, not to an orphan reject."""
+    url = _sqlite(tmp_path / "bad.db")
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        _bad_tables(conn)
+
+    def read(batch: int) -> list[tuple[str, str, str | None, str]]:
+        return [(r.reject.file, r.reject.locator, r.reject.field, r.reject.message)
+                for r in db.read_histories(engine, projects="p", events="e", batch=batch)
+                if isinstance(r, Record) and r.reject is not None]
+
+    whole = read(500)
+    assert [(f, loc) for f, loc, _, _ in whole] == [("p", "row 11"), ("p", "row 12"), ("e", "row 103"),
+                                                     ("e", "row 101"), ("e", "row 102")]
+    assert read(1) == read(2) == whole
+
+
 def test_a_missing_table_column_or_driver_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     url = _sqlite(tmp_path / "bad.db")
     with sa.create_engine(url).connect() as conn:

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from lifecycle_rules.io.readers.columns import load_mapping
-from lifecycle_rules.io.readers.tables import event_code, named_notes, named_record, named_table
+from lifecycle_rules.io.readers.tables import named_notes, named_record, named_table, project_code
 from lifecycle_rules.io.records import Note, Record
 
 MAPPING = load_mapping()
@@ -60,7 +60,7 @@ def test_a_code_seen_twice_and_a_total_row() -> None:
 
 def test_columns_no_field_takes_are_said_and_a_missing_one_is_an_error() -> None:
     assert [n.locator for n in named_notes(PROJECTS)] == ["column xmfzr"]
-    assert event_code(EVENTS, [" ＪＤ-1 ", None]) == "JD-1" and event_code(EVENTS, [None]) is None
+    assert project_code(PROJECTS, [" ＪＤ-1 ", None]) == "JD-1" and project_code(PROJECTS, [None]) is None
     with pytest.raises(ValueError, match="missing required column"):
         named_table("events", ["project_id", "date"], "events", MAPPING)
 
@@ -73,14 +73,14 @@ def test_a_new_projects_row_is_read_where_it_is_evaluated_and_reads_the_same() -
     cells = ["JD-7", "厂房", "工业", Decimal("100"), dt.date(2024, 9, 1), None, None]
     events = [(3, ["JD-7", dt.date(2024, 1, 10), "step_completed", "签约", None])]
     seen = Seen()
-    (rows,) = deferred(PROJECTS, 4, cells, EVENTS, events, seen)
+    (rows,) = deferred(PROJECTS, 4, cells, project_code(PROJECTS, cells), EVENTS, events, seen)
     assert isinstance(rows, Rows) and "JD-7" in seen
     assert list(read_rows(rows)) == list(named_record(PROJECTS, 4, cells, EVENTS, events))
     # Read at once: a code seen before (a reject naming the first row), a 合计 row, no code.
-    (again,) = deferred(PROJECTS, 9, cells, EVENTS, [], seen)
+    (again,) = deferred(PROJECTS, 9, cells, "JD-7", EVENTS, [], seen)
     assert isinstance(again, Record) and again.reject is not None and "row 4" in again.reject.message
-    (total,) = deferred(PROJECTS, 10, ["合计", None, None, 5, None, None, None], None, [], seen)
+    (total,) = deferred(PROJECTS, 10, ["合计", None, None, 5, None, None, None], "合计", None, [], seen)
     assert isinstance(total, Note)
-    (nameless,) = deferred(PROJECTS, 11, [None, "x", "工业", 1, None, None, None], None, [], seen)
+    (nameless,) = deferred(PROJECTS, 11, [None, "x", "工业", 1, None, None, None], None, None, [], seen)
     assert isinstance(nameless, Record) and nameless.reject is not None and "缺少项目代码" in nameless.reject.message
     assert "合计" not in seen

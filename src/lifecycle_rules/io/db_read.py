@@ -52,7 +52,7 @@ from sqlalchemy.engine import Connection, Engine
 from lifecycle_rules.io.readers.codes import Seen
 from lifecycle_rules.io.readers.columns import _Mapping
 from lifecycle_rules.io.readers.sheets import _Sheet
-from lifecycle_rules.io.readers.tables import deferred, event_code, named_notes, named_table, orphan_events
+from lifecycle_rules.io.readers.tables import deferred, named_notes, named_table, orphan_events, project_code
 from lifecycle_rules.io.records import Note, Record, Rows
 
 __all__ = ["BATCH", "Source", "db_records", "source"]
@@ -213,7 +213,7 @@ def _read(conn: Connection, events_conn: Connection, p_src: Source, p_sheet: _Sh
                 rows.append((number, tuple(row[offset:])))
             if e_src is None or e_sheet is None:
                 for number, cells in rows:
-                    yield from deferred(p_sheet, number, cells, None, (), seen)
+                    yield from deferred(p_sheet, number, cells, project_code(p_sheet, cells), None, (), seen)
                 continue
             yield from _batch(events_conn, rows, id_index, p_sheet, e_src, e_sheet, seen, numbers, counts)
     finally:
@@ -236,7 +236,11 @@ def _batch(conn: Connection, rows: list[tuple[int, Sequence[object]]], id_index:
            e_src: Source, e_sheet: _Sheet, seen: Seen, numbers: Iterator[int],
            counts: dict[str, int]) -> Iterator[Record | Note | Rows]:
     """One batch of projects with their events: one query for the events of the batch."""
-    raw_codes = {cells[id_index] for _, cells in rows if id_index < len(cells) and cells[id_index] is not None}
+    coded = [(number, cells, project_code(p_sheet, cells)) for number, cells in rows]
+    # The raw codes to fetch events for: not those of a code an earlier batch took (its
+    # events went to its first row there; fetched again, they would read as orphans).
+    raw_codes = {cells[id_index] for _, cells, code in coded if id_index < len(cells)
+                 and cells[id_index] is not None and (code is None or code not in seen)}
     e_id = e_sheet.columns[[c.name for c in e_sheet.columns].index("project_id")]
     code_col = e_src.selectable.c[e_src.names[e_id.index]]
     # The events by their raw code: the database matched them by it (equal raw codes are
@@ -250,12 +254,10 @@ def _batch(conn: Connection, rows: list[tuple[int, Sequence[object]]], id_index:
         fetched = conn.execute(query).all()
         for number, cells in _event_rows(e_src, fetched, numbers):
             by_code.setdefault(cells[e_id.index], []).append((number, cells))
-    probe: list[object] = [None] * (e_id.index + 1)
-    for number, cells in rows:
-        raw = probe[e_id.index] = cells[id_index] if id_index < len(cells) else None
-        code = event_code(e_sheet, probe)
+    for number, cells, code in coded:
+        raw = cells[id_index] if id_index < len(cells) else None
         given = [] if code is None or code in seen else by_code.pop(raw, [])
-        yield from deferred(p_sheet, number, cells, e_sheet, given, seen)
+        yield from deferred(p_sheet, number, cells, code, e_sheet, given, seen)
     leftovers = sorted((r for rs in by_code.values() for r in rs), key=lambda r: r[0])
     if leftovers:  # events of codes this batch has only as rows that are not projects
         yield from orphan_events(p_sheet, e_sheet, leftovers)

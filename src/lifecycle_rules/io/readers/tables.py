@@ -362,17 +362,14 @@ def named_notes(sheet: _Sheet) -> Iterator[Note]:
                    f"列“{header}”没有对应的字段，未使用（可用 mapping 指定；lifecycle-rules mapping 打印默认映射）")
 
 
-def event_code(events: _Sheet, cells: Sequence[object]) -> str | None:
-    """The project code of an event row, as projects are matched by it (NFKC, stripped),
-    or None if its cell is empty or unreadable."""
-    column = next(c for c in events.columns if c.name == "project_id")
+def project_code(projects: _Sheet, cells: Sequence[object]) -> str | None:
+    """The code of a projects row as a run compares codes (NFKC, stripped), or None when its
+    cell is empty or holds bytes its encoding could not read."""
+    column = next(c for c in projects.columns if c.section == "project" and c.name == "id")
     raw = cells[column.index] if column.index < len(cells) else None
-    if _is_empty(raw):
+    if _is_empty(raw) or (isinstance(raw, str) and _SURROGATE.search(raw)):
         return None
-    try:
-        return cast(str, _convert("id", raw, events.mapping))
-    except ValueError:
-        return None
+    return cast(str, _convert("id", raw, projects.mapping)) or None
 
 
 def named_record(
@@ -383,15 +380,7 @@ def named_record(
     (``(row number, cells)``) whose code is its own: its Record (a Reject naming every bad
     cell, a duplicate code), or a Note for a row that is not a project (合计, a note);
     then a reject for each given event row whose code is not the project's."""
-    pending: dict[str, list[_Pending]] = {}
-    strays: list[_Pending] = []
-    if events is not None:
-        for event_number, event_cells in event_rows:
-            if _blank(event_cells):
-                continue
-            project_id, event, problems = _event_row(events, f"row {event_number}", event_cells)
-            item = (event_number, project_id, event, problems)
-            (strays if project_id is None else pending.setdefault(project_id, [])).append(item)
+    pending, strays = _group_events(events, iter(event_rows)) if events is not None else ({}, [])
     yield from _project_or_note(projects, number, cells, Seen() if seen is None else seen, pending)
     if events is not None:
         yield from _leftover_events(events, projects.file, pending, strays)
@@ -407,18 +396,14 @@ def orphan_events(projects: _Sheet, events: _Sheet,
 
 
 def deferred(
-    projects: _Sheet, number: int, cells: Sequence[object], events: _Sheet | None,
+    projects: _Sheet, number: int, cells: Sequence[object], code: str | None, events: _Sheet | None,
     event_rows: Sequence[tuple[int, Sequence[object]]], seen: Seen,
 ) -> Iterator[Record | Note | Rows]:
     """``named_record``, with the reading of the cells left to where the project is
-    evaluated: a project whose code is new to the run (``seen`` takes it now) comes as
-    :class:`Rows` (``read_rows`` reads it there, to the same Records); a blank row, a row
-    that is not a project, one without a code or with a code seen before is read here
-    (they are few, and the last two need the run's codes)."""
-    column = next(c for c in projects.columns if c.section == "project" and c.name == "id")
-    raw = cells[column.index] if column.index < len(cells) else None
-    code = None if _is_empty(raw) or (isinstance(raw, str) and _SURROGATE.search(raw)) else \
-        cast(str, _convert("id", raw, projects.mapping))
+    evaluated: a project whose code (``project_code``) is new to the run (``seen`` takes it
+    now) comes as :class:`Rows` (``read_rows`` reads it there, to the same Records); a
+    blank row, a row that is not a project, one without a code or with a code seen before
+    is read here (they are few, and the last two need the run's codes)."""
     if not code or code in seen or _blank(cells) or _not_a_project(projects, cells) is not None:
         yield from named_record(projects, number, cells, events, event_rows, seen)
         return
