@@ -27,3 +27,12 @@ def cli_outputs(source: Path, pack: str, as_of: str) -> tuple[Rows, Rows, Rows]:
         return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
 
     return read(out), read(Path(f"{out}.rejects.jsonl")), read(Path(f"{out}.notices.jsonl"))
+
+
+def normal(rows: list[dict[str, Any]], keys: list[str]) -> list[str]:
+    """Rows as sorted JSON of ``keys``, dates as ISO text (Spark and Arrow give date objects)."""
+    def one(row: dict[str, Any]) -> str:
+        return json.dumps({k: row[k].isoformat() if hasattr(row[k], "isoformat") else row[k] for k in keys},
+                          ensure_ascii=False, sort_keys=True)
+
+    return sorted(one(r) for r in rows)

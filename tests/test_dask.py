@@ -12,7 +12,6 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -29,7 +28,7 @@ except ImportError as exc:
         pytest.fail(f"CI must test Dask, but the dask extra is not installed ({exc})", pytrace=False)
     pytest.skip(f"the dask extra is not installed ({exc})", allow_module_level=True)
 
-from cli_runs import cli_outputs
+from cli_runs import cli_outputs, normal
 
 from benchmarks.synth import pack_histories
 from lifecycle_rules import load_pack
@@ -89,11 +88,6 @@ def client() -> Iterator[Client]:
         yield c
 
 
-def _normal(rows: list[dict[str, Any]], keys: list[str]) -> list[str]:
-    return sorted(json.dumps({k: r[k].isoformat() if hasattr(r[k], "isoformat") else r[k] for k in keys},
-                             ensure_ascii=False, sort_keys=True) for r in rows)
-
-
 @pytest.mark.parametrize("pack", ["luohe", "tongjiang"])
 def test_dask_equals_the_cli(client: Client, tmp_path: Path, pack: str) -> None:
     lines = [json.dumps(h, ensure_ascii=False) for h in pack_histories(pack, 400, seed=23)]
@@ -108,11 +102,11 @@ def test_dask_equals_the_cli(client: Client, tmp_path: Path, pack: str) -> None:
     got = split(output)
     keys = list(warnings[0])
     assert got.warnings.column_names == keys
-    assert _normal(got.warnings.to_pylist(), keys) == _normal(warnings, keys)
+    assert normal(got.warnings.to_pylist(), keys) == normal(warnings, keys)
     reject_keys = ["file", "locator", "project_id", "field"]
-    assert _normal(got.rejects.to_pylist(), reject_keys) == _normal(rejects, reject_keys)
+    assert normal(got.rejects.to_pylist(), reject_keys) == normal(rejects, reject_keys)
     assert {r["locator"] for r in got.rejects.to_pylist()} == {"line 151", "line 301"}
     notice_keys = ["project_id", "file", "locator", "notice", "pack"]
-    assert _normal(got.notices.to_pylist(), notice_keys) == _normal(notices, notice_keys)
+    assert normal(got.notices.to_pylist(), notice_keys) == normal(notices, notice_keys)
     # in input order, whatever worker ran which range: the warnings' projects as the CLI's
     assert [r["project_id"] for r in got.warnings.to_pylist()] == [r["project_id"] for r in warnings]

@@ -43,7 +43,7 @@ if _MISSING is not None:
         pytest.fail(f"CI must test Spark, but {_MISSING}", pytrace=False)
     pytest.skip(_MISSING, allow_module_level=True)
 
-from cli_runs import SAME_SEED, SAME_SIZE, cli_outputs  # noqa: E402
+from cli_runs import SAME_SEED, SAME_SIZE, cli_outputs, normal  # noqa: E402
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 
 from benchmarks.synth import pack_histories  # noqa: E402
@@ -109,15 +109,6 @@ def _frame(spark: SparkSession, lines: list[str]) -> DataFrame:
     return spark.createDataFrame(rows, "locator STRING, history STRING")
 
 
-def _normal(rows: list[dict[str, Any]], keys: list[str]) -> list[str]:
-    """Rows as sorted JSON of ``keys``, dates as ISO text (Spark gives date objects)."""
-    def one(row: dict[str, Any]) -> str:
-        return json.dumps({k: row[k].isoformat() if hasattr(row[k], "isoformat") else row[k] for k in keys},
-                          ensure_ascii=False, sort_keys=True)
-
-    return sorted(one(r) for r in rows)
-
-
 def _collect(df: DataFrame) -> list[dict[str, Any]]:
     return [r.asDict(recursive=True) for r in df.collect()]
 
@@ -134,16 +125,16 @@ def test_spark_equals_the_cli(spark: SparkSession, tmp_path: Path, pack: str) ->
     try:
         got = _collect(result.warnings)
         assert list(result.warnings.columns) == list(warnings[0])  # SPEC §4's fields, in the CLI's order
-        assert _normal(got, list(warnings[0])) == _normal(warnings, list(warnings[0]))
+        assert normal(got, list(warnings[0])) == normal(warnings, list(warnings[0]))
         reject_keys = ["file", "locator", "project_id", "field"]
         got_rejects = _collect(result.rejects)
-        assert _normal(got_rejects, reject_keys) == _normal(rejects, reject_keys)
+        assert normal(got_rejects, reject_keys) == normal(rejects, reject_keys)
         assert sorted(r["error"] for r in got_rejects) == sorted(r["message"] for r in rejects)
         # the bad date, the line that is not JSON, the code seen before (an unknown event
         # type is a reject or not as the pack says: the comparison above covers it)
         assert {r["locator"] for r in got_rejects} >= {f"line {SIZE + 1}", f"line {SIZE + 2}", f"line {SIZE + 4}"}
         notice_keys = ["project_id", "file", "locator", "notice", "pack"]
-        assert _normal(_collect(result.notices), notice_keys) == _normal(notices, notice_keys)
+        assert normal(_collect(result.notices), notice_keys) == normal(notices, notice_keys)
         assert result.output.count() == len(warnings) + len(rejects) + len(notices)
     finally:
         result.unpersist()
@@ -194,12 +185,12 @@ def test_two_tables_give_what_the_history_column_gives(spark: SparkSession) -> N
         keys = list(WARNING_SCHEMA.names)
         from_tables, from_json = _collect(tables.warnings), _collect(column.warnings)
         assert len(from_json) > 100
-        assert _normal(from_tables, keys) == _normal(from_json, keys)
+        assert normal(from_tables, keys) == normal(from_json, keys)
         orphans = _collect(tables.rejects)
         assert [(r["project_id"], r["field"]) for r in orphans] == [("NOWHERE-1", "项目代码")]
         assert "NOWHERE-1" in orphans[0]["error"]
         notice_keys = ["project_id", "notice"]
-        assert _normal(_collect(tables.notices), notice_keys) == _normal(_collect(column.notices), notice_keys)
+        assert normal(_collect(tables.notices), notice_keys) == normal(_collect(column.notices), notice_keys)
     finally:
         tables.unpersist()
         column.unpersist()
@@ -232,7 +223,7 @@ def test_a_pack_from_a_directory_and_parameters(spark: SparkSession, tmp_path: P
     shorter = lr_spark.evaluate(frame, "jiande", AS_OF, parameters={"sign_to_land_days": 60}, persist=False)
     keys = list(WARNING_SCHEMA.names)
     default = _collect(by_id.warnings)
-    assert _normal(default, keys) == _normal(_collect(by_object.warnings), keys)
+    assert normal(default, keys) == normal(_collect(by_object.warnings), keys)
     sixty = _collect(shorter.warnings)
 
     def signed(rows: list[dict[str, Any]]) -> int:

@@ -28,7 +28,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from lifecycle_rules.io.db_read import BATCH, db_records, is_url
+from lifecycle_rules.io.db_cli import is_url
+from lifecycle_rules.io.db_read import BATCH, db_records, first_line, split_name
 from lifecycle_rules.io.db_write import BATCH_ROWS, DbOutputs
 from lifecycle_rules.io.readers.columns import load_mapping
 from lifecycle_rules.io.readers.tables import read_rows
@@ -44,11 +45,6 @@ def shown(url: str | sa.URL) -> str:
         return sa.make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
         return str(url)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def connect(url: str, *, option: str = "--db", check: bool = True) -> Engine:
@@ -72,14 +68,14 @@ def connect(url: str, *, option: str = "--db", check: bool = True) -> Engine:
         raise ValueError(f"{name}: the driver for {parsed.drivername} is not installed ({exc}); "
                          "pip install it (PostgreSQL: psycopg[binary])") from None
     except sa.exc.ArgumentError as exc:
-        raise ValueError(f"{name}: {_first_line(exc)}") from None
+        raise ValueError(f"{name}: {first_line(exc)}") from None
     if check:
         try:
             with engine.connect():
                 pass
         except sa.exc.DBAPIError as exc:
             engine.dispose()
-            raise ValueError(f"{name}: cannot connect: {_first_line(exc)}") from None
+            raise ValueError(f"{name}: cannot connect: {first_line(exc)}") from None
     return engine
 
 
@@ -89,8 +85,8 @@ def split_target(text: str) -> tuple[str, str, str | None]:
     url, hash_, table = text.rpartition("#")
     if not hash_ or not url or not table.strip():
         raise ValueError(f"-o {shown(text.partition('#')[0])}: name the table after the URL: -o URL#TABLE")
-    schema, dot, name = table.strip().rpartition(".")
-    return url, name if dot else table.strip(), (schema or None) if dot else None
+    schema, name = split_name(table.strip())
+    return url, name, schema
 
 
 def same_database(a: Engine, b: Engine) -> bool:

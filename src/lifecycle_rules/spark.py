@@ -41,6 +41,7 @@ from pyspark.sql.pandas.types import from_arrow_schema
 
 from lifecycle_rules.arrow import OUTPUT_SCHEMA, WARNING_SCHEMA, evaluate_batches
 from lifecycle_rules.core.results import as_of_day
+from lifecycle_rules.io.readers.codes import duplicate_at
 from lifecycle_rules.io.readers.columns import load_mapping
 from lifecycle_rules.io.readers.values import _norm  # column names compared as the mapping compares them
 from lifecycle_rules.pack.compile import Pack
@@ -109,8 +110,8 @@ _CODE, _FIRST = "_lr_code", "_lr_first"  # columns evaluate adds for the code ch
 
 def duplicate_message(code: str, first: str) -> str:
     """The reject message of a project code seen before, naming the first row (the CLI's
-    words, ``io.readers.codes.duplicate``, with the row named by its locator)."""
-    return f"项目代码重复: '{code}' 已在 {first} 出现"
+    words, ``io.readers.codes.duplicate_at``, with the row named by its locator)."""
+    return duplicate_at(code, first)
 
 
 class _Evaluator:

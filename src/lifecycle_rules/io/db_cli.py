@@ -24,9 +24,14 @@ class DbTarget(str):
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+._-]+://")
 
 
+def is_url(text: str) -> bool:
+    """Does ``text`` look like a database URL (``dialect+driver://...``), not a file path?"""
+    return bool(_URL.match(text))
+
+
 def output_target(text: str) -> Path | DbTarget:
     """``-o``: a file, or ``URL#TABLE``, a database table."""
-    return DbTarget(text) if _URL.match(text) else Path(text)
+    return DbTarget(text) if is_url(text) else Path(text)
 
 
 def db_options(p: argparse.ArgumentParser) -> None:
@@ -99,6 +104,7 @@ def evaluate_db(args: argparse.Namespace) -> int:
     from lifecycle_rules import db
     from lifecycle_rules.io.batch import WorkerError, cores, default_jobs, run
     from lifecycle_rules.io.cli import _check_files, _records, _run_calendar
+    from lifecycle_rules.io.db_read import first_line
     from lifecycle_rules.io.db_write import BATCH_ROWS, DbOutputs, TableError
     from lifecycle_rules.io.outputs import RunOutputs, locked, side_paths
     from lifecycle_rules.io.progress import Progress
@@ -149,9 +155,9 @@ def evaluate_db(args: argparse.Namespace) -> int:
         except (ValueError, SQLAlchemyError) as exc:
             if shared is not None:
                 shared.close()
-            raise LifecycleRulesError(f"--db {db.shown(args.db)}: {_db_error(exc)}") from None
+            raise LifecycleRulesError(f"--db {db.shown(args.db)}: {first_line(exc)}") from None
         records = _said(records, args)
-        jobs = cores() if args.jobs is None else args.jobs or cores()
+        jobs = args.jobs or cores()  # not given (None) or 0: all cores
     else:
         records = _records(args, raw_json=True, pack=pack)
         jobs = default_jobs(args.inputs, args.events) if args.jobs is None else args.jobs or cores()
@@ -167,7 +173,7 @@ def evaluate_db(args: argparse.Namespace) -> int:
     except TableError as exc:
         raise LifecycleRulesError(f"{where}: {exc}") from None
     except SQLAlchemyError as exc:
-        raise LifecycleRulesError(f"{where}: {_db_error(exc)}; {_kept(db_out)}") from None
+        raise LifecycleRulesError(f"{where}: {first_line(exc)}; {_kept(db_out)}") from None
     written = [f"{out.written} warning(s) written to {out.name} in {out.transactions} transaction(s), "
                f"run {out.run_id}"] if db_out else []
     return report_run(args, summary, out, calendar, *written)
@@ -181,11 +187,6 @@ def _said(records: Iterator[Any], args: argparse.Namespace) -> Iterator[Any]:
         if isinstance(item, Note) and item.kind == "header" and not args.quiet:
             print(f"lifecycle-rules: {item.file}: {item.text}", file=sys.stderr)
         yield item
-
-
-def _db_error(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _kept(db_out: bool) -> str:

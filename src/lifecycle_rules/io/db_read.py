@@ -41,7 +41,7 @@ How it reads, and what memory holds:
 
 from __future__ import annotations
 
-import re
+import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -80,7 +80,8 @@ class Source:
         return ([c[self.order]] if self.order is not None else []) + [c[n] for n in self.names]
 
 
-def _split(name: str) -> tuple[str | None, str]:
+def split_name(name: str) -> tuple[str | None, str]:
+    """``schema.table`` as (schema, table); a name without a dot has no schema."""
     schema, dot, table = name.rpartition(".")
     return (schema or None, table) if dot else (None, name)
 
@@ -91,7 +92,7 @@ def source(conn: Connection, *, table: str | None = None, sql: str | None = None
     subquery; a missing table is a ValueError naming it. ``keep_order``: the integer
     order column is mapped too (a projects table whose integer key is the project code)."""
     if table is not None:
-        schema, name = _split(table)
+        schema, name = split_name(table)
         try:
             reflected = sa.Table(name, sa.MetaData(), schema=schema, autoload_with=conn)
         except sa.exc.NoSuchTableError:
@@ -111,7 +112,7 @@ def source(conn: Connection, *, table: str | None = None, sql: str | None = None
             names = list(conn.execute(sa.select(sa.literal_column("*")).select_from(probe)
                                       .where(sa.false())).keys())
         except sa.exc.DBAPIError as exc:
-            raise ValueError(f"{label}: the query fails: {_first_line(exc)}") from None
+            raise ValueError(f"{label}: the query fails: {first_line(exc)}") from None
         finally:
             conn.rollback()
         selectable = sa.text(sql).columns(*(sa.column(n) for n in names)).subquery(
@@ -124,13 +125,10 @@ def source(conn: Connection, *, table: str | None = None, sql: str | None = None
     return Source(label, selectable, tuple(mapped), order, numbered)
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """A database error in one line: the driver's own message's first line."""
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _sheet(src: Source, kind: str, mapping: _Mapping) -> _Sheet:
-    return named_table(src.label, src.names, "projects" if kind == "projects" else "events", mapping)
 
 
 def db_records(
@@ -158,17 +156,17 @@ def db_records(
         p_label = projects if projects is not None else "--sql-projects"
         p_src = source(conn, table=projects, sql=sql_projects, label=p_label, option="--projects")
         try:
-            p_sheet = _sheet(p_src, "projects", mapping)
+            p_sheet = named_table(p_src.label, p_src.names, "projects", mapping)
         except ValueError:
             if not p_src.numbered or p_src.order is None:
                 raise
             p_src = source(conn, table=projects, sql=sql_projects, label=p_label, keep_order=True)
-            p_sheet = _sheet(p_src, "projects", mapping)
+            p_sheet = named_table(p_src.label, p_src.names, "projects", mapping)
         e_src: Source | None = None
         e_sheet: _Sheet | None = None
         if events is not None or sql_events is not None:
             e_src = source(conn, table=events, sql=sql_events, label=events or "--sql-events", option="--events")
-            e_sheet = _sheet(e_src, "events", mapping)
+            e_sheet = named_table(e_src.label, e_src.names, "events", mapping)
         conn.rollback()  # the reflection's transaction; reading begins its own
         # Checked: from here on, items.
         yield from named_notes(p_sheet)
@@ -197,20 +195,15 @@ def _read(conn: Connection, events_conn: Connection, p_src: Source, p_sheet: _Sh
     query = sa.select(*p_src.columns())
     if p_src.order is not None:
         query = query.order_by(p_src.selectable.c[p_src.order])
-    offset = 1 if p_src.order is not None else 0
     id_index = _code_column(p_sheet, "project", "id")
     counts["projects"] += 1
     result = conn.execute(query.execution_options(yield_per=batch))
-    read = 0
     seen = Seen()  # the codes of the run: a second row with one is rejected
-    numbers = iter(range(1, 2**62))  # events without an order column: their place in the read
+    read = itertools.count(1)  # rows without an integer order column: their place in the read
+    numbers = itertools.count(1)  # the same for the events
     try:
         for part in result.partitions():
-            rows: list[tuple[int, Sequence[object]]] = []
-            for row in part:
-                read += 1
-                number = int(row[0]) if p_src.numbered and row[0] is not None else read
-                rows.append((number, tuple(row[offset:])))
+            rows = _numbered(p_src, part, read)
             if e_src is None or e_sheet is None:
                 for number, cells in rows:
                     yield from deferred(p_sheet, number, cells, project_code(p_sheet, cells), None, (), seen)
@@ -222,7 +215,8 @@ def _read(conn: Connection, events_conn: Connection, p_src: Source, p_sheet: _Sh
         yield from _orphans(events_conn, p_src, p_sheet, e_src, e_sheet, batch, numbers, counts)
 
 
-def _event_rows(src: Source, rows: Sequence[Any], numbers: Iterator[int]) -> list[tuple[int, Sequence[object]]]:
+def _numbered(src: Source, rows: Sequence[Any], numbers: Iterator[int]) -> list[tuple[int, Sequence[object]]]:
+    """Rows as (number, cells): numbered by the integer order column, else by their place."""
     offset = 1 if src.order is not None else 0
     out: list[tuple[int, Sequence[object]]] = []
     for row in rows:
@@ -252,7 +246,7 @@ def _batch(conn: Connection, rows: list[tuple[int, Sequence[object]]], id_index:
             query = query.order_by(e_src.selectable.c[e_src.order])
         counts["event_batches"] += 1
         fetched = conn.execute(query).all()
-        for number, cells in _event_rows(e_src, fetched, numbers):
+        for number, cells in _numbered(e_src, fetched, numbers):
             by_code.setdefault(cells[e_id.index], []).append((number, cells))
     for number, cells, code in coded:
         raw = cells[id_index] if id_index < len(cells) else None
@@ -277,20 +271,6 @@ def _orphans(conn: Connection, p_src: Source, p_sheet: _Sheet, e_src: Source, e_
     try:
         for part in result.partitions():
             # A blank projects row with the events given: each is rejected as having no project.
-            yield from orphan_events(p_sheet, e_sheet, _event_rows(e_src, part, numbers))
+            yield from orphan_events(p_sheet, e_sheet, _numbered(e_src, part, numbers))
     finally:
         result.close()
-
-
-def interleaves(dialect: str) -> bool:
-    """Can this dialect run the events queries on the connection streaming the projects?"""
-    return dialect in _INTERLEAVES
-
-
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+._-]+://")
-
-
-def is_url(text: str) -> bool:
-    """Does ``text`` look like a database URL (``dialect+driver://...``), not a file path?"""
-    return bool(_URL.match(text))
-

@@ -47,7 +47,11 @@ def duplicate(code: str, file: str, before: tuple[str, int]) -> str:
     """The reject message of a code seen before, naming where."""
     first_file, row = before
     where = "row" if not first_file.lower().endswith((".jsonl", ".json", ".ndjson")) else "line"
-    place = f"{where} {row}" if first_file == file else f"{first_file} {where} {row}"
+    return duplicate_at(code, f"{where} {row}" if first_file == file else f"{first_file} {where} {row}")
+
+
+def duplicate_at(code: str, place: str) -> str:
+    """The reject message of a code seen before at ``place`` (``row 3``, ``a.csv row 3``)."""
     return f"项目代码重复: '{code}' 已在 {place} 出现"
 
 
