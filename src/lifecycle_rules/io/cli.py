@@ -27,7 +27,7 @@ import json
 import os
 import sys
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -289,7 +289,7 @@ def _records(args: argparse.Namespace, *, raw_json: bool, pack: Any = None) -> I
     """Every record of the input files in order; a file that cannot be read at all (no
     such header, a broken mapping) is an error naming it. With ``raw_json``, UTF-8 JSON
     Lines come as blocks of lines, parsed in the workers."""
-    from lifecycle_rules.io.readers import Note, Seen, is_jsonl, jsonl_blocks, read_histories
+    from lifecycle_rules.io.readers import Seen, is_jsonl, jsonl_blocks, read_histories
 
     seen = Seen()  # project codes across every file of the run
     for path in args.inputs:
@@ -298,15 +298,23 @@ def _records(args: argparse.Namespace, *, raw_json: bool, pack: Any = None) -> I
                     is_jsonl(path, args.layout, args.events):
                 yield from jsonl_blocks(path, seen=seen)
                 continue
-            for item in read_histories(path, encoding=args.encoding, mapping=args.mapping,
-                                       layout=args.layout, events_path=args.events,
-                                       raw_json=raw_json, sheet=args.sheet, seen=seen, notes=True,
-                                       pack_columns=(pack.id, pack.spec.columns) if pack else None):
-                if isinstance(item, Note) and item.kind == "header" and not getattr(args, "quiet", False):
-                    print(f"lifecycle-rules: {item.file}: {item.text}", file=sys.stderr)
-                yield item
+            yield from headers_said(read_histories(
+                path, encoding=args.encoding, mapping=args.mapping, layout=args.layout, events_path=args.events,
+                raw_json=raw_json, sheet=args.sheet, seen=seen, notes=True,
+                pack_columns=(pack.id, pack.spec.columns) if pack else None), args)
         except (ValueError, OSError, UnicodeError) as exc:
             raise LifecycleRulesError(_naming_once(path, args, exc)) from None
+
+
+def headers_said(items: Iterable[Any], args: argparse.Namespace) -> Iterator[Any]:
+    """A reader's items, passed on; the header each table was read by said on stderr
+    (unless --quiet)."""
+    from lifecycle_rules.io.readers import Note
+
+    for item in items:
+        if isinstance(item, Note) and item.kind == "header" and not getattr(args, "quiet", False):
+            print(f"lifecycle-rules: {item.file}: {item.text}", file=sys.stderr)
+        yield item
 
 
 def _naming_once(path: Path, args: argparse.Namespace, exc: Exception) -> str:
@@ -348,32 +356,19 @@ def _check_files(args: argparse.Namespace, outputs: Sequence[tuple[str, Path | N
 
 def _evaluate(args: argparse.Namespace) -> int:
     from lifecycle_rules.io.batch import WorkerError, cores, default_jobs, run
-    from lifecycle_rules.io.outputs import RunOutputs, locked, side_paths
+    from lifecycle_rules.io.outputs import file_outputs
     from lifecycle_rules.io.progress import Progress, count_lines
     from lifecycle_rules.io.run_end import output_errors, report_run
-    from lifecycle_rules.pack.plugins import load_pack
 
     if wants_db(args):
         return evaluate_db(args)
 
     _check_usage(args, ".jsonl, .csv or .xlsx, or --format")
-    params = dict(args.param)
-    calendar = _run_calendar(args.calendar)
-    # Loaded first, to fail before reading anything (the version in force on --as-of, its
-    # dates checked); run() evaluates with it in process, workers load its directory.
-    pack = load_pack(args.pack, params, calendar, args.as_of, args.allow_outside_effective)
-    if args.engine != "native":
-        from lifecycle_rules.engines import get_engine
-
-        get_engine(args.engine)  # fail fast if its dependency is missing
-    rejects_path, notices_path, stale = side_paths(args)
-    outputs = [("-o", args.output), ("--rejects" if args.rejects else "rejects file", rejects_path),
-               ("--notices" if args.notices else "notices file", notices_path)]
-    _check_files(args, outputs)
+    params, calendar, pack = run_pack(args)
+    out, lock = file_outputs(args)
     jobs = default_jobs(args.inputs, args.events) if args.jobs is None else args.jobs or cores()
-    out = RunOutputs(args.output, args.format, rejects_path, notices_path, stale, outputs, args.columns)
     try:
-        with output_errors(out), locked([*outputs, *(("stale side file", p) for p in stale)]), out:
+        with output_errors(out), lock, out:
             total = None
             if len(args.inputs) == 1 and args.events is None:
                 total = count_lines(args.inputs[0])
@@ -384,6 +379,22 @@ def _evaluate(args: argparse.Namespace) -> int:
     except WorkerError as exc:
         raise LifecycleRulesError(f"{exc}; nothing was written") from None
     return report_run(args, summary, out, calendar)
+
+
+def run_pack(args: argparse.Namespace) -> tuple[dict[str, Any], Any, Any]:
+    """An evaluate run's parameters, calendar and pack, loaded first, to fail before
+    reading anything (the version in force on --as-of, its dates checked; run() evaluates
+    with it in process, workers load its directory); another engine, if named, found."""
+    from lifecycle_rules.pack.plugins import load_pack
+
+    params = dict(args.param)
+    calendar = _run_calendar(args.calendar)
+    pack = load_pack(args.pack, params, calendar, args.as_of, args.allow_outside_effective)
+    if args.engine != "native":
+        from lifecycle_rules.engines import get_engine
+
+        get_engine(args.engine)  # fail fast if its dependency is missing
+    return params, calendar, pack
 
 
 def _rates(args: argparse.Namespace) -> int:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -103,22 +101,15 @@ def evaluate_db(args: argparse.Namespace) -> int:
 
     from lifecycle_rules import db
     from lifecycle_rules.io.batch import WorkerError, cores, default_jobs, run
-    from lifecycle_rules.io.cli import _check_files, _records, _run_calendar
+    from lifecycle_rules.io.cli import _check_files, _records, headers_said, run_pack
     from lifecycle_rules.io.db_read import first_line
     from lifecycle_rules.io.db_write import BATCH_ROWS, DbOutputs, TableError
-    from lifecycle_rules.io.outputs import RunOutputs, locked, side_paths
+    from lifecycle_rules.io.outputs import file_outputs
     from lifecycle_rules.io.progress import Progress
     from lifecycle_rules.io.run_end import output_errors, report_run
-    from lifecycle_rules.pack.plugins import load_pack
 
     _check_db_usage(args)
-    params = dict(args.param)
-    calendar = _run_calendar(args.calendar)
-    pack = load_pack(args.pack, params, calendar, args.as_of, args.allow_outside_effective)
-    if args.engine != "native":
-        from lifecycle_rules.engines import get_engine
-
-        get_engine(args.engine)
+    params, calendar, pack = run_pack(args)
     db_out = isinstance(args.output, DbTarget)
     try:
         source = db.connect(args.db) if args.db is not None else None
@@ -139,12 +130,7 @@ def evaluate_db(args: argparse.Namespace) -> int:
         if source is not None:
             where = f"--db {db.shown(args.db)} or {where}"
     else:
-        rejects_path, notices_path, stale = side_paths(args)
-        outputs = [("-o", args.output), ("--rejects" if args.rejects else "rejects file", rejects_path),
-                   ("--notices" if args.notices else "notices file", notices_path)]
-        _check_files(args, outputs)
-        out = RunOutputs(args.output, args.format, rejects_path, notices_path, stale, outputs, args.columns)
-        lock = locked([*outputs, *(("stale side file", p) for p in stale)])
+        out, lock = file_outputs(args)
         where = f"--db {db.shown(args.db)}"
     if source is not None:
         try:
@@ -156,7 +142,7 @@ def evaluate_db(args: argparse.Namespace) -> int:
             if shared is not None:
                 shared.close()
             raise LifecycleRulesError(f"--db {db.shown(args.db)}: {first_line(exc)}") from None
-        records = _said(records, args)
+        records = headers_said(records, args)
         jobs = args.jobs or cores()  # not given (None) or 0: all cores
     else:
         records = _records(args, raw_json=True, pack=pack)
@@ -177,16 +163,6 @@ def evaluate_db(args: argparse.Namespace) -> int:
     written = [f"{out.written} warning(s) written to {out.name} in {out.transactions} transaction(s), "
                f"run {out.run_id}"] if db_out else []
     return report_run(args, summary, out, calendar, *written)
-
-
-def _said(records: Iterator[Any], args: argparse.Namespace) -> Iterator[Any]:
-    """A database reader's notes about a table as a whole on stderr, as a file's header is."""
-    from lifecycle_rules.io.readers import Note
-
-    for item in records:
-        if isinstance(item, Note) and item.kind == "header" and not args.quiet:
-            print(f"lifecycle-rules: {item.file}: {item.text}", file=sys.stderr)
-        yield item
 
 
 def _kept(db_out: bool) -> str:

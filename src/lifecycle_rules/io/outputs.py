@@ -460,3 +460,14 @@ def _swap(sides: Sequence[tuple[Path, ResultWriter | None]], main: ResultWriter)
                 os.fsync(dfd)
             finally:
                 os.close(dfd)
+
+
+def file_outputs(args: argparse.Namespace) -> tuple[RunOutputs, contextlib.AbstractContextManager[None]]:
+    """An evaluate run's output files (-o, and its rejects and notices beside it or where
+    --rejects/--notices say) checked against the inputs and one another, and their lock."""
+    rejects_path, notices_path, stale = side_paths(args)
+    outputs = [("-o", args.output), ("--rejects" if args.rejects else "rejects file", rejects_path),
+               ("--notices" if args.notices else "notices file", notices_path)]
+    check_files(args, outputs)
+    out = RunOutputs(args.output, args.format, rejects_path, notices_path, stale, outputs, args.columns)
+    return out, locked([*outputs, *(("stale side file", p) for p in stale)])
