@@ -52,7 +52,8 @@ from lifecycle_rules.io.records import Note, Record, Reject
 from lifecycle_rules.pack.compile import Pack
 from lifecycle_rules.pack.plugins import load_pack
 
-__all__ = ["OUTPUT_SCHEMA", "REJECT_COLUMNS", "WARNING_SCHEMA", "Split", "evaluate_batches", "split"]
+__all__ = ["NOTICE_COLUMNS", "OUTPUT_SCHEMA", "REJECT_COLUMNS", "ROW_COLUMNS", "WARNING_SCHEMA", "Split",
+           "evaluate_batches", "split"]
 
 _TEXT, _DAY, _INT = pa.string(), pa.date32(), pa.int32()
 
@@ -84,11 +85,15 @@ WARNING_SCHEMA = pa.schema([
 # ``file`` (the ``file`` argument), ``locator``, ``field`` (a field path or a column) and
 # ``error``; a notice has ``file``, ``locator`` and ``notice``. Every row has the provenance.
 _KINDS = ("warning", "reject", "notice")
-REJECT_COLUMNS = ("kind", "file", "locator", "field", "error", "notice")
+ROW_COLUMNS = ("kind", "file", "locator", "field", "error", "notice")
 OUTPUT_SCHEMA = pa.schema(
     [f.with_nullable(True) for f in WARNING_SCHEMA]
-    + [pa.field("kind", _TEXT, nullable=False)] + [pa.field(name, _TEXT) for name in REJECT_COLUMNS[1:]]
+    + [pa.field("kind", _TEXT, nullable=False)] + [pa.field(name, _TEXT) for name in ROW_COLUMNS[1:]]
 )
+_PROVENANCE = ("as_of", "pack", "pack_digest")
+# What ``split`` keeps of a reject and of a notice (and Spark's rejects and notices).
+REJECT_COLUMNS = ("project_id", "file", "locator", "field", "error", *_PROVENANCE)
+NOTICE_COLUMNS = ("project_id", "file", "locator", "notice", *_PROVENANCE)
 _WARNING_NAMES = tuple(WARNING_SCHEMA.names)
 _EMPTY = dict.fromkeys(OUTPUT_SCHEMA.names)
 
@@ -110,10 +115,8 @@ def split(output: pa.Table | pa.RecordBatch) -> Split:
     import pyarrow.compute as pc
 
     warnings = table.filter(pc.equal(kinds, "warning")).select(list(_WARNING_NAMES)).cast(WARNING_SCHEMA)
-    provenance = ["as_of", "pack", "pack_digest"]
-    rejects = table.filter(pc.equal(kinds, "reject")).select(
-        ["project_id", "file", "locator", "field", "error", *provenance])
-    notices = table.filter(pc.equal(kinds, "notice")).select(["project_id", "file", "locator", "notice", *provenance])
+    rejects = table.filter(pc.equal(kinds, "reject")).select(list(REJECT_COLUMNS))
+    notices = table.filter(pc.equal(kinds, "notice")).select(list(NOTICE_COLUMNS))
     return Split(warnings, rejects, notices)
 
 

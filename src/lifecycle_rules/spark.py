@@ -39,10 +39,11 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.pandas.types import from_arrow_schema
 
+from lifecycle_rules import arrow as arrow_seam
 from lifecycle_rules.arrow import OUTPUT_SCHEMA, WARNING_SCHEMA, evaluate_batches
 from lifecycle_rules.core.results import as_of_day
 from lifecycle_rules.io.readers.codes import duplicate_at
-from lifecycle_rules.io.readers.columns import load_mapping
+from lifecycle_rules.io.readers.columns import _Mapping, load_mapping
 from lifecycle_rules.io.readers.values import _norm  # column names compared as the mapping compares them
 from lifecycle_rules.pack.compile import Pack
 
@@ -77,10 +78,10 @@ OUTPUT_DDL = ddl(OUTPUT_SCHEMA)
 
 _OUTPUT = from_arrow_schema(OUTPUT_SCHEMA)
 _WARNING_COLUMNS = list(WARNING_SCHEMA.names)
-REJECT_COLUMNS = ["project_id", "file", "locator", "field", "error", "as_of", "pack", "pack_digest"]
+REJECT_COLUMNS = list(arrow_seam.REJECT_COLUMNS)
 """The rejects DataFrame's columns (``lifecycle_rules.arrow.split``'s): which project when
 known, where (``file``, ``locator``), the field or column, the message, the provenance."""
-NOTICE_COLUMNS = ["project_id", "file", "locator", "notice", "as_of", "pack", "pack_digest"]
+NOTICE_COLUMNS = list(arrow_seam.NOTICE_COLUMNS)
 """The notices DataFrame's columns: what was evaluated but left out, or skipped, and why."""
 
 
@@ -262,10 +263,10 @@ def _unique(df: DataFrame) -> DataFrame:
             .drop("_lr_order", "_lr_min"))
 
 
-def _id_column(df: DataFrame, pack: Pack, section: str, field: str, table: str) -> str:
-    """The column holding the project code, as the seam will read it: the default column
-    mapping with the pack's own ``columns:`` over it."""
-    aliases = {_norm(alias) for alias in load_mapping(None, (pack.id, pack.spec.columns)).columns[section][field]}
+def _id_column(df: DataFrame, mapping: _Mapping, section: str, field: str, table: str) -> str:
+    """The column holding the project code, as the seam will read it (``mapping``: the
+    default column mapping with the pack's own ``columns:`` over it)."""
+    aliases = {_norm(alias) for alias in mapping.columns[section][field]}
     found = [c for c in df.columns if _norm(c) in aliases]
     if len(found) != 1:
         raise ValueError(f"the {table} table needs one project code column (project_id, 项目代码 ...); "
@@ -279,8 +280,9 @@ def _nested(projects: DataFrame, events: DataFrame, pack: Pack,
     column, list<struct<date, type, ...>> (the events table's columns as they are named;
     the seam maps them) in the events table's row order; rejects for the events whose
     project is not in the projects table; and the projects' code column."""
-    project_id = _id_column(projects, pack, "project", "id", "projects")
-    event_id = _id_column(events, pack, "events", "project_id", "events")
+    mapping = load_mapping(None, (pack.id, pack.spec.columns))
+    project_id = _id_column(projects, mapping, "project", "id", "projects")
+    event_id = _id_column(events, mapping, "events", "project_id", "events")
     kept = [c for c in events.columns if c not in (event_id, "locator")]
     events = events.withColumn("_order", F.monotonically_increasing_id())
     grouped = (events.groupBy(F.trim(F.col(event_id).cast("string")).alias("_code"))
