@@ -197,7 +197,7 @@ class DbOutputs:
         conn.execute(runs.insert().values(
             run_id=self.run_id, as_of=self.as_of, pack=self.pack, pack_digest=self.digest,
             parameters=json.dumps(self.parameters, ensure_ascii=False, sort_keys=True, default=str),
-            started_at=dt.datetime.now(dt.UTC).replace(tzinfo=None), status="running"))
+            started_at=_now(), status="running"))
         conn.commit()
 
     def commit(self) -> None:
@@ -219,7 +219,7 @@ class DbOutputs:
             self.connection.rollback()
             runs = self.tables[3]
             self.connection.execute(runs.update().where(runs.c.run_id == self.run_id).values(
-                status="failed", finished_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+                status="failed", finished_at=_now()))
             self.connection.commit()
         except Exception:  # the error that brought us here is the one to report
             pass
@@ -265,7 +265,7 @@ class DbOutputs:
                     conn.execute(table.delete().where(table.c.as_of == self.as_of, table.c.pack == self.pack,
                                                       table.c.run_id != self.run_id))
                 conn.execute(runs.update().where(runs.c.run_id == self.run_id).values(
-                    status="complete", finished_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                    status="complete", finished_at=_now(),
                     read=self.read, warnings=self.written, rejects=self.rejected, notices=self.noticed))
             conn.commit()
         except BaseException:
@@ -307,3 +307,9 @@ class DbOutputs:
             conn.execute(table.delete().where(table.c.as_of == self.as_of, table.c.pack == self.pack,
                                               table.c[last].in_([r[last] for r in part])))
         conn.execute(table.insert(), list(rows))
+
+
+def _now() -> dt.datetime:
+    """The time a run starts or ends, as the runs table keeps it: UTC, without a zone (a
+    column type every dialect has)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
